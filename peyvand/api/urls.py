@@ -1,0 +1,30 @@
+"""The one NinjaAPI at ``/api/v1/``, assembled from each app's router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from peyvand.accounts.api import router as accounts_router
+from peyvand.contacts.api import router as contacts_router
+from peyvand.timeline.api import router as timeline_router
+
+from .auth import ActiveSessionAuth, TokenAuth
+from .errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Peyvand API",
+    version="1",
+    description=(
+        "Peyvand CRM. Authenticate with `Authorization: Bearer <token>` (create one with "
+        "`peyvand token create --user U`). Errors are returned in the language of "
+        "`Accept-Language` (fa or en)."
+    ),
+    auth=[TokenAuth(), ActiveSessionAuth()],
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/", accounts_router)
+api.add_router("/", contacts_router)
+api.add_router("/", timeline_router)
+
+urlpatterns = [api.urls]

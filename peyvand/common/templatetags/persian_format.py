@@ -1,0 +1,73 @@
+"""Template filters for Persian-first display.
+
+Registered as a template builtin in settings, so no ``{% load %}`` is needed:
+
+* ``{{ contact.created|jdate }}`` → ``۱۴۰۳/۰۵/۱۲`` (fa) or ``2024-08-02`` (en)
+* ``{{ note.created|jdatetime }}`` → ``۱۴۰۳/۰۵/۱۲ ۱۴:۰۵`` (fa) or ``2024-08-02 14:05`` (en)
+* ``{{ count|fadigits }}`` → Persian digits when the active language is fa
+* ``{{ deal.amount|money }}`` → ``۱۲٬۳۴۵ تومان``; ``{{ deal.amount|money:"rial" }}`` forces the
+  unit, otherwise ``settings.PEYVAND_MONEY_DISPLAY`` decides.
+
+Every filter returns ``""`` for ``None``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+from django.utils.translation import get_language
+
+from peyvand.common.jalali import format_date, format_datetime
+from peyvand.common.money import format_money
+from peyvand.common.persian import is_farsi, to_persian_digits
+
+register = template.Library()
+
+
+def _language() -> str:
+    return get_language() or settings.LANGUAGE_CODE
+
+
+@register.filter(name="jdate", is_safe=True)
+def jdate_filter(value: object) -> str:
+    """A date or datetime as Jalali (fa) or ISO (en); other values are shown unchanged."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime.date):
+        return format_date(value, _language())
+    return str(value)
+
+
+@register.filter(name="jdatetime", is_safe=True)
+def jdatetime_filter(value: object) -> str:
+    """A datetime in local time as Jalali (fa) or ISO (en), to the minute."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime.date):
+        return format_datetime(value, _language())
+    return str(value)
+
+
+@register.filter(name="fadigits", is_safe=True)
+def fadigits_filter(value: object) -> str:
+    """``str(value)`` with Persian digits when the active language is Persian."""
+    if value is None:
+        return ""
+    text = str(value)
+    return to_persian_digits(text) if is_farsi(_language()) else text
+
+
+@register.filter(name="money", is_safe=True)
+def money_filter(value: object, unit: str | None = None) -> str:
+    """An amount of Rials in the display unit (``PEYVAND_MONEY_DISPLAY``, or the argument)."""
+    if value is None or value == "":
+        return ""
+    try:
+        rials = int(value if isinstance(value, int | Decimal) else Decimal(str(value)))
+    except (InvalidOperation, ValueError, TypeError, OverflowError):
+        return str(value)
+    display_unit = str(unit or getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
+    return format_money(rials, unit=display_unit, language=_language())

@@ -1,0 +1,304 @@
+"""REST endpoints for contacts and companies (``/api/v1/contacts``, ``/api/v1/companies``)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
+
+from peyvand.accounts.permissions import require_permission
+from peyvand.accounts.request import AuthenticatedRequest
+from peyvand.api.common import PageOut, page_limit, resolve_relations
+from peyvand.common.pagination import keyset_page
+
+from . import services
+from .models import Company, Contact
+from .selectors import (
+    COMPANY_SORTS,
+    CONTACT_SORTS,
+    companies_filtered,
+    companies_visible_to,
+    contacts_filtered,
+    contacts_visible_to,
+)
+
+router = Router(tags=["contacts"])
+
+
+class ConsentOut(Schema):
+    channel: str
+    status: str
+    method: str
+    recorded_at: datetime.datetime
+
+
+class ContactOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    full_name: str
+    phones: list[str]
+    emails: list[str]
+    national_id: str
+    birthday: datetime.date | None
+    gender: str
+    job_title: str
+    company_id: int | None
+    province: str
+    city: str
+    address: str
+    postal_code: str
+    source: str
+    lifecycle_stage: str
+    owner_id: int | None
+    tags: list[str]
+    interests: str
+    concerns: str
+    description: str
+    custom_fields: dict[str, Any]
+    consents: list[ConsentOut]
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_phones(obj: Contact) -> list[str]:
+        return [phone.number for phone in obj.phones.all()]
+
+    @staticmethod
+    def resolve_emails(obj: Contact) -> list[str]:
+        return [email.address for email in obj.emails.all()]
+
+    @staticmethod
+    def resolve_tags(obj: Contact) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
+    @staticmethod
+    def resolve_consents(obj: Contact) -> list[Any]:
+        return list(obj.consents.all())
+
+
+class ContactIn(Schema):
+    """Fields of a contact; on PATCH send only those to change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+    phones: list[str] = []
+    emails: list[str] = []
+    national_id: str = ""
+    birthday: datetime.date | None = None
+    gender: str = ""
+    job_title: str = ""
+    company_id: int | None = None
+    province: str = ""
+    city: str = ""
+    address: str = ""
+    postal_code: str = ""
+    source: str = ""
+    lifecycle_stage: str = "lead"
+    owner_id: int | None = None
+    tags: list[str] = []
+    interests: str = ""
+    concerns: str = ""
+    description: str = ""
+    custom_fields: dict[str, Any] = {}
+
+
+class ContactFilters(Schema):
+    search: str = ""
+    owner: str = ""
+    stage: str = ""
+    tag: str = ""
+    city: str = ""
+    province: str = ""
+    company: str = ""
+    source: str = ""
+    sort: str = "newest"
+    cursor: str | None = None
+    limit: int = 50
+
+
+class ConsentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str
+    status: str
+    method: str = "api"
+    note: str = ""
+
+
+def _contacts_with_children(queryset: Any) -> Any:
+    return queryset.prefetch_related("phones", "emails", "tags", "consents")
+
+
+@router.get("/contacts", response=PageOut[ContactOut], summary="List contacts")
+def list_contacts(request: AuthenticatedRequest, filters: Query[ContactFilters]) -> dict[str, Any]:
+    """Visible contacts, filtered; ``search`` is Persian-normalized; cursor pagination."""
+    require_permission(request.user, "read", "contacts")
+    extra = {key: value for key, value in request.GET.items() if key.startswith("cf_")}
+    queryset = contacts_filtered(request.user, {**filters.dict(), "q": filters.search, **extra})
+    page = keyset_page(
+        _contacts_with_children(queryset),
+        ordering=CONTACT_SORTS.get(filters.sort, CONTACT_SORTS["newest"]),
+        cursor=filters.cursor,
+        limit=page_limit(filters.limit),
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
+def create_contact(request: AuthenticatedRequest, payload: ContactIn) -> tuple[int, Contact]:
+    require_permission(request.user, "write", "contacts")
+    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    contact = services.contact_create(actor=request.user, values=values)
+    return 201, _contacts_with_children(Contact.objects).get(pk=contact.pk)
+
+
+@router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
+def get_contact(request: AuthenticatedRequest, contact_id: int) -> Contact:
+    require_permission(request.user, "read", "contacts")
+    return _contacts_with_children(contacts_visible_to(request.user)).get(pk=contact_id)
+
+
+@router.patch("/contacts/{contact_id}", response=ContactOut, summary="Change a contact")
+def update_contact(request: AuthenticatedRequest, contact_id: int, payload: ContactIn) -> Contact:
+    require_permission(request.user, "write", "contacts")
+    contact = contacts_visible_to(request.user).get(pk=contact_id)
+    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    services.contact_update(actor=request.user, contact=contact, values=values)
+    return _contacts_with_children(Contact.objects).get(pk=contact.pk)
+
+
+@router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
+def delete_contact(request: AuthenticatedRequest, contact_id: int) -> tuple[int, None]:
+    require_permission(request.user, "delete", "contacts")
+    contact = contacts_visible_to(request.user).get(pk=contact_id)
+    services.contact_delete(actor=request.user, contact=contact)
+    return 204, None
+
+
+@router.post(
+    "/contacts/{contact_id}/consents", response=ContactOut, summary="Record consent on a channel"
+)
+def set_consent(request: AuthenticatedRequest, contact_id: int, payload: ConsentIn) -> Contact:
+    require_permission(request.user, "write", "contacts")
+    contact = contacts_visible_to(request.user).get(pk=contact_id)
+    services.contact_set_consent(actor=request.user, contact=contact, **payload.dict())
+    return _contacts_with_children(Contact.objects).get(pk=contact.pk)
+
+
+class CompanyOut(Schema):
+    id: int
+    name: str
+    national_id: str
+    economic_code: str
+    industry: str
+    size: str
+    website: str
+    email: str
+    phones: list[str]
+    province: str
+    city: str
+    address: str
+    postal_code: str
+    description: str
+    owner_id: int | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    people_count: int = 0
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+    @staticmethod
+    def resolve_tags(obj: Company) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
+    @staticmethod
+    def resolve_people_count(obj: Company) -> int:
+        return int(getattr(obj, "people_total", 0) or 0)
+
+
+class CompanyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("", max_length=200)
+    national_id: str = ""
+    economic_code: str = ""
+    industry: str = ""
+    size: str = ""
+    website: str = ""
+    email: str = ""
+    phones: list[str] = []
+    province: str = ""
+    city: str = ""
+    address: str = ""
+    postal_code: str = ""
+    description: str = ""
+    owner_id: int | None = None
+    tags: list[str] = []
+    custom_fields: dict[str, Any] = {}
+
+
+class CompanyFilters(Schema):
+    search: str = ""
+    owner: str = ""
+    industry: str = ""
+    city: str = ""
+    tag: str = ""
+    sort: str = "name"
+    cursor: str | None = None
+    limit: int = 50
+
+
+def _companies_with_children(queryset: Any) -> Any:
+    from django.db.models import Count
+
+    return queryset.prefetch_related("tags").annotate(people_total=Count("people"))
+
+
+@router.get("/companies", response=PageOut[CompanyOut], summary="List companies")
+def list_companies(request: AuthenticatedRequest, filters: Query[CompanyFilters]) -> dict[str, Any]:
+    require_permission(request.user, "read", "companies")
+    extra = {key: value for key, value in request.GET.items() if key.startswith("cf_")}
+    queryset = companies_filtered(request.user, {**filters.dict(), "q": filters.search, **extra})
+    page = keyset_page(
+        _companies_with_children(queryset),
+        ordering=COMPANY_SORTS.get(filters.sort, COMPANY_SORTS["name"]),
+        cursor=filters.cursor,
+        limit=page_limit(filters.limit),
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.post("/companies", response={201: CompanyOut}, summary="Create a company")
+def create_company(request: AuthenticatedRequest, payload: CompanyIn) -> tuple[int, Company]:
+    require_permission(request.user, "write", "companies")
+    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    company = services.company_create(actor=request.user, values=values)
+    return 201, _companies_with_children(Company.objects).get(pk=company.pk)
+
+
+@router.get("/companies/{company_id}", response=CompanyOut, summary="Get a company")
+def get_company(request: AuthenticatedRequest, company_id: int) -> Company:
+    require_permission(request.user, "read", "companies")
+    return _companies_with_children(companies_visible_to(request.user)).get(pk=company_id)
+
+
+@router.patch("/companies/{company_id}", response=CompanyOut, summary="Change a company")
+def update_company(request: AuthenticatedRequest, company_id: int, payload: CompanyIn) -> Company:
+    require_permission(request.user, "write", "companies")
+    company = companies_visible_to(request.user).get(pk=company_id)
+    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    services.company_update(actor=request.user, company=company, values=values)
+    return _companies_with_children(Company.objects).get(pk=company.pk)
+
+
+@router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company")
+def delete_company(request: AuthenticatedRequest, company_id: int) -> tuple[int, None]:
+    require_permission(request.user, "delete", "companies")
+    company = companies_visible_to(request.user).get(pk=company_id)
+    services.company_delete(actor=request.user, company=company)
+    return 204, None

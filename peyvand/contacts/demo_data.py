@@ -1,0 +1,296 @@
+"""Realistic Persian demo data: people, companies, notes, calls and tasks.
+
+Deterministic for a given seed. Phones and digits are deliberately typed in mixed forms
+(Persian digits, +98, 0098) and some names use Arabic ي/ك, the way real spreadsheets arrive;
+everything goes through the same services a person's input does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from peyvand.accounts.models import Role, Team, User
+from peyvand.common.iran import CITIES, PROVINCES
+from peyvand.common.persian import to_persian_digits
+from peyvand.timeline.services import activity_log, task_create
+
+from .models import Company, Contact, LifecycleStage, Source
+from .services import company_create, contact_create, contact_set_consent
+
+FIRST_NAMES_FEMALE = (
+    "مریم",
+    "زهرا",
+    "فاطمه",
+    "سارا",
+    "نرگس",
+    "لیلا",
+    "مهسا",
+    "نگار",
+    "الهام",
+    "شیرین",
+    "پریسا",
+    "سمیرا",
+    "نازنین",
+    "آزاده",
+    "یاسمن",
+    "ریحانه",
+    "کیمیا",
+    "هانیه",
+    "مینا",
+    "رویا",
+)
+FIRST_NAMES_MALE = (
+    "علی",
+    "محمد",
+    "حسین",
+    "رضا",
+    "مهدی",
+    "امیر",
+    "سعید",
+    "حمید",
+    "کامران",
+    "بهرام",
+    "مجید",
+    "یاسر",
+    "پویا",
+    "آرش",
+    "کیوان",
+    "فرهاد",
+    "بابک",
+    "مسعود",
+    "عبدالله",
+    "سینا",
+)
+LAST_NAMES = (
+    "محمدی",
+    "حسینی",
+    "احمدی",
+    "رضایی",
+    "کریمی",
+    "موسوی",
+    "جعفری",
+    "صادقی",
+    "رحیمی",
+    "کاظمی",
+    "هاشمی",
+    "قاسمی",
+    "نوری",
+    "یزدانی",
+    "شریفی",
+    "تهرانی",
+    "اصفهانی",
+    "شیرازی",
+    "کرمانی",
+    "فراهانی",
+    "میرزایی",
+    "نیک‌نام",
+    "خسروی",
+    "بهرامی",
+    "امینی",
+    "ملکی",
+    "طاهری",
+    "زمانی",
+)
+COMPANY_WORDS = (
+    "پارس",
+    "آریا",
+    "نوین",
+    "سپهر",
+    "تجارت",
+    "صنعت",
+    "فناوری",
+    "کیان",
+    "مهر",
+    "آسیا",
+    "پیشرو",
+    "البرز",
+    "زاگرس",
+    "دنا",
+    "ایده",
+    "رایان",
+)
+COMPANY_KINDS = ("شرکت", "گروه", "فروشگاه", "کلینیک", "آموزشگاه", "بازرگانی")
+INDUSTRIES = (
+    "فروشگاه اینترنتی",
+    "خدمات فنی",
+    "سلامت و درمان",
+    "آموزش",
+    "پخش و توزیع",
+    "نرم‌افزار",
+    "ساختمان",
+    "گردشگری",
+)
+NOTES = (
+    "مشتری به محصول جدید علاقه‌مند است و قیمت عمده خواست.",
+    "از زمان تحویل سفارش قبلی راضی نبود؛ پیگیری شد.",
+    "درخواست پیش‌فاکتور برای ۲۰ عدد.",
+    "تماس گرفت و درباره گارانتی پرسید.",
+    "در نمایشگاه با ایشان آشنا شدیم.",
+    "پیشنهاد تمدید قرارداد پشتیبانی سالانه را پذیرفت.",
+)
+AREA_CODES = ("21", "31", "41", "51", "71", "26", "34", "61", "13", "17")
+TASK_TITLES = (
+    "پیگیری پیش‌فاکتور",
+    "تماس برای تمدید قرارداد",
+    "ارسال کاتالوگ",
+    "هماهنگی جلسه دمو",
+    "پیگیری رضایت از خرید",
+    "ارسال تبریک تولد",
+)
+
+
+@dataclass
+class SeedReport:
+    contacts: int = 0
+    companies: int = 0
+    activities: int = 0
+    tasks: int = 0
+
+
+def _messy_phone(rng: random.Random) -> str:
+    """An Iranian mobile number in one of the forms people actually type."""
+    prefix = rng.choice(("912", "935", "901", "919", "991", "930", "921"))
+    rest = f"{rng.randrange(10_000_000):07d}"
+    form = rng.randrange(5)
+    if form == 0:
+        return to_persian_digits(f"0{prefix}{rest}")
+    if form == 1:
+        return f"+98 {prefix} {rest[:3]} {rest[3:]}"
+    if form == 2:
+        return f"0098{prefix}{rest}"
+    if form == 3:
+        return f"0{prefix}-{rest[:3]}-{rest[3:]}"
+    return f"0{prefix}{rest}"
+
+
+def _national_id(rng: random.Random) -> str:
+    while True:
+        digits = [rng.randrange(10) for _ in range(9)]
+        if len(set(digits)) > 1:
+            break
+    total = sum(digit * (10 - index) for index, digit in enumerate(digits)) % 11
+    check = total if total < 2 else 11 - total
+    return "".join(map(str, digits)) + str(check)
+
+
+def _arabic_variant(text: str, rng: random.Random) -> str:
+    return text.replace("ی", "ي").replace("ک", "ك") if rng.random() < 0.15 else text
+
+
+def demo_users() -> list[User]:
+    """The demo's team: a manager and three sellers/agents (no usable passwords)."""
+    team, _created = Team.objects.get_or_create(name="فروش تهران")
+    support, _created = Team.objects.get_or_create(name="پشتیبانی")
+    people = [
+        ("neda", "ندا", "کریمی", Role.MANAGER, team),
+        ("reza", "رضا", "احمدی", Role.SALES, team),
+        ("sara", "سارا", "موسوی", Role.SALES, team),
+        ("omid", "امید", "رحیمی", Role.SUPPORT, support),
+    ]
+    users = []
+    for username, first, last, role, member_of in people:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "role": role}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+            user.teams.add(member_of)
+        users.append(user)
+    return users
+
+
+def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
+    """Create ``contacts`` people (and about one company per eight people) with history."""
+    rng = random.Random(seed)
+    report = SeedReport()
+    owners = demo_users()
+    now = timezone.now()
+    company_count = max(1, contacts // 8)
+    companies: list[Company] = []
+    with transaction.atomic():
+        for _index in range(company_count):
+            province = rng.choice(PROVINCES)
+            words = rng.sample(COMPANY_WORDS, k=2)
+            name = f"{rng.choice(COMPANY_KINDS)} {words[0]} {words[1]}"
+            companies.append(
+                company_create(
+                    actor=None,
+                    values={
+                        "name": name,
+                        "industry": rng.choice(INDUSTRIES),
+                        "province": province.code,
+                        "city": CITIES[province.code][0],
+                        "phones": [
+                            f"0{rng.choice(AREA_CODES)}{rng.randrange(3 * 10**7, 9 * 10**7)}"
+                        ],
+                        "owner": rng.choice(owners),
+                    },
+                )
+            )
+            report.companies += 1
+    stages = [stage for stage, _label in LifecycleStage.choices]
+    for _index in range(contacts):
+        with transaction.atomic():
+            is_female = rng.random() < 0.5
+            first = rng.choice(FIRST_NAMES_FEMALE if is_female else FIRST_NAMES_MALE)
+            province = rng.choice(PROVINCES[:12]) if rng.random() < 0.8 else rng.choice(PROVINCES)
+            owner = rng.choice(owners)
+            birthday = datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(16000))
+            values = {
+                "first_name": _arabic_variant(first, rng),
+                "last_name": _arabic_variant(rng.choice(LAST_NAMES), rng),
+                "phones": [_messy_phone(rng)],
+                "emails": [f"user{rng.randrange(10**6)}@example.ir"] if rng.random() < 0.6 else [],
+                "national_id": _national_id(rng) if rng.random() < 0.5 else "",
+                "birthday": birthday if rng.random() < 0.7 else None,
+                "gender": "female" if is_female else "male",
+                "province": province.code,
+                "city": rng.choice(CITIES[province.code]),
+                "source": rng.choice(Source.values),
+                "lifecycle_stage": rng.choices(stages, weights=(2, 5, 3, 6, 2, 1, 1))[0],
+                "owner": owner,
+                "company": rng.choice(companies) if rng.random() < 0.4 else None,
+                "tags": rng.sample(
+                    ("VIP", "عمده‌فروش", "نمایشگاه", "خرید اول", "وفادار"), k=rng.randrange(3)
+                ),
+            }
+            contact = contact_create(actor=None, values=values)
+            report.contacts += 1
+            if rng.random() < 0.5:
+                contact_set_consent(
+                    actor=None, contact=contact, channel="sms", status="granted", method="web_form"
+                )
+            for _note in range(rng.randrange(3)):
+                activity_log(
+                    actor=owner,
+                    values={
+                        "kind": rng.choice(("note", "call", "meeting")),
+                        "contact": contact,
+                        "subject": "پیگیری",
+                        "body": rng.choice(NOTES),
+                        "occurred_at": now - datetime.timedelta(days=rng.randrange(120)),
+                    },
+                )
+                report.activities += 1
+            if rng.random() < 0.25:
+                task_create(
+                    actor=owner,
+                    values={
+                        "title": rng.choice(TASK_TITLES),
+                        "contact": contact,
+                        "due_at": now + datetime.timedelta(hours=rng.randrange(-48, 240)),
+                        "priority": rng.choice(("low", "normal", "high")),
+                    },
+                )
+                report.tasks += 1
+    return report
+
+
+def has_data() -> bool:
+    return Contact.objects.exists()

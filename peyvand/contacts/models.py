@@ -1,0 +1,345 @@
+"""People and companies: the customer record every other part of Peyvand hangs off."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from peyvand.common.iran import PROVINCE_CHOICES
+from peyvand.common.validators import (
+    validate_company_national_id,
+    validate_economic_code,
+    validate_national_id,
+    validate_postal_code,
+)
+
+
+class LifecycleStage(models.TextChoices):
+    """Where a person stands in the customer loop."""
+
+    SUBSCRIBER = "subscriber", _("Subscriber")
+    LEAD = "lead", _("Lead")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    CUSTOMER = "customer", _("Customer")
+    LOYAL = "loyal", _("Loyal customer")
+    ADVOCATE = "advocate", _("Advocate")
+    CHURNED = "churned", _("Churned")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    """How a contact found us."""
+
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    INSTAGRAM = "instagram", _("Instagram")
+    TELEGRAM = "telegram", _("Telegram")
+    SEARCH = "search", _("Search engine")
+    ADVERTISING = "advertising", _("Advertising")
+    EXHIBITION = "exhibition", _("Exhibition")
+    PHONE = "phone", _("Phone call")
+    WALK_IN = "walk_in", _("Walk-in")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
+
+
+class Tag(models.Model):
+    """A label on contacts and companies; ``key`` is the Persian-normalized name (unique)."""
+
+    name = models.CharField(_("name"), max_length=80)
+    key = models.CharField(max_length=80, unique=True)
+    color = models.CharField(_("color"), max_length=20, default="secondary")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "1-10", _("1–10 people")
+    SMALL = "11-50", _("11–50 people")
+    MEDIUM = "51-200", _("51–200 people")
+    LARGE = "201-1000", _("201–1000 people")
+    ENTERPRISE = "1000+", _("More than 1000 people")
+
+
+class Company(models.Model):
+    """An organisation we sell to or serve (شرکت / حساب)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    national_id = models.CharField(
+        _("company national ID"),
+        max_length=11,
+        blank=True,
+        validators=[validate_company_national_id],
+    )
+    economic_code = models.CharField(
+        _("economic code"), max_length=14, blank=True, validators=[validate_economic_code]
+    )
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    size = models.CharField(_("size"), max_length=10, choices=CompanySize.choices, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    phones = models.JSONField(_("phones"), default=list, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    province = models.CharField(_("province"), max_length=40, choices=PROVINCE_CHOICES, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    postal_code = models.CharField(
+        _("postal code"), max_length=10, blank=True, validators=[validate_postal_code]
+    )
+    description = models.TextField(_("description"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_companies",
+        verbose_name=_("owner"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    search_text = models.TextField(editable=False, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["owner", "-id"], name="company_owner"),
+            models.Index(fields=["name", "id"], name="company_name"),
+            models.Index(fields=["national_id"], name="company_national_id"),
+        ]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person: a subscriber, lead or customer, with their details, consent and owner."""
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    national_id = models.CharField(
+        _("national ID"), max_length=10, blank=True, validators=[validate_national_id]
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True)
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="people",
+        verbose_name=_("company"),
+    )
+    province = models.CharField(_("province"), max_length=40, choices=PROVINCE_CHOICES, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    postal_code = models.CharField(
+        _("postal code"), max_length=10, blank=True, validators=[validate_postal_code]
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.LEAD,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_contacts",
+        verbose_name=_("owner"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", verbose_name=_("tags"))
+    interests = models.TextField(_("interests"), blank=True)
+    concerns = models.TextField(_("concerns"), blank=True)
+    description = models.TextField(_("notes"), blank=True)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    search_text = models.TextField(editable=False, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["owner", "-id"], name="contact_owner"),
+            models.Index(fields=["lifecycle_stage", "-id"], name="contact_stage"),
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name"),
+            models.Index(fields=["city"], name="contact_city"),
+            models.Index(fields=["national_id"], name="contact_national_id"),
+            models.Index(fields=["-updated_at", "-id"], name="contact_updated"),
+        ]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return self.full_name or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class PhoneKind(models.TextChoices):
+    MOBILE = "mobile", _("Mobile")
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    OTHER = "other", _("Other")
+
+
+class ContactPhone(models.Model):
+    """One of a contact's phone numbers, stored in E.164."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("phone"), max_length=20, db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=PhoneKind.choices, default="mobile")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "number"], name="contact_phone_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ContactEmail(models.Model):
+    """One of a contact's email addresses, lower-cased."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    address = models.CharField(_("email"), max_length=254, db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=PhoneKind.choices, default="work")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "address"], name="contact_email_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone")
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "granted", _("Granted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ConsentMethod(models.TextChoices):
+    """How consent was given or withdrawn."""
+
+    WEB_FORM = "web_form", _("Web form")
+    VERBAL = "verbal", _("Verbally")
+    WRITTEN = "written", _("In writing")
+    IMPORT = "import", _("Imported")
+    API = "api", _("API")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    SMS_KEYWORD = "sms_keyword", _("SMS keyword")
+    AGENT = "agent", _("Recorded by staff")
+
+
+class ContactConsent(models.Model):
+    """The current consent of one contact on one channel; its history is in the event log."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    status = models.CharField(_("status"), max_length=10, choices=ConsentStatus.choices)
+    method = models.CharField(_("method"), max_length=20, choices=ConsentMethod.choices)
+    recorded_at = models.DateTimeField(_("time"))
+    note = models.CharField(_("note"), max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "channel"], name="contact_consent_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.status}"
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    BOOLEAN = "boolean", _("Yes/no")
+
+
+class CustomFieldObject(models.TextChoices):
+    CONTACT = "contact", _("Contact")
+    COMPANY = "company", _("Company")
+
+
+class CustomField(models.Model):
+    """An extra field an administrator defines for contacts or companies.
+
+    Values live in the record's ``custom_fields`` JSON under ``key``: text as a string, numbers
+    as numbers, dates as ISO strings, choices as one of ``choices``, booleans as true/false.
+    """
+
+    object_type = models.CharField(
+        _("record type"), max_length=10, choices=CustomFieldObject.choices
+    )
+    key = models.SlugField(_("key"), max_length=50)
+    label_fa = models.CharField(_("Persian label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100, blank=True)
+    field_type = models.CharField(_("type"), max_length=10, choices=CustomFieldType.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    is_required = models.BooleanField(_("required"), default=False)
+    is_searchable = models.BooleanField(_("searchable"), default=False)
+    is_filterable = models.BooleanField(_("filterable"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["object_type", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "key"], name="custom_field_key_unique")
+        ]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+
+    def __str__(self) -> str:
+        return self.label_fa
+
+    def label(self, language: str) -> str:
+        return self.label_en if language == "en" and self.label_en else self.label_fa

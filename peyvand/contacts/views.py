@@ -1,0 +1,449 @@
+"""Pages for contacts and companies: lists with filters and bulk actions, 360 views, forms."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from peyvand.accounts.models import User
+from peyvand.accounts.permissions import has_permission, require_permission
+from peyvand.accounts.request import AuthenticatedRequest
+from peyvand.common.iran import CITIES
+from peyvand.common.pagination import keyset_page
+from peyvand.timeline.forms import ActivityForm
+from peyvand.timeline.models import TaskStatus
+from peyvand.timeline.selectors import timeline_for_company, timeline_for_contact
+from peyvand.timeline.views import timeline_context
+from peyvand.web.form_errors import add_service_errors
+
+from . import services
+from .forms import BulkActionForm, CompanyForm, ConsentForm, ContactForm, split_tags
+from .models import Channel, Company, Contact, CustomField, LifecycleStage, Source, Tag
+from .selectors import (
+    COMPANY_SORTS,
+    CONTACT_SORTS,
+    companies_filtered,
+    companies_visible_to,
+    contact_for_display,
+    contacts_filtered,
+    contacts_visible_to,
+)
+
+PAGE_SIZE = 50
+_FILTER_KEYS = ("q", "owner", "stage", "tag", "city", "province", "source", "company", "sort")
+
+
+def _filters(request: HttpRequest) -> dict[str, str]:
+    return {
+        str(key): str(value)
+        for key, value in request.GET.items()
+        if (key in _FILTER_KEYS or key.startswith("cf_")) and value
+    }
+
+
+def _querystring(filters: dict[str, str], **extra: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({**filters, **extra})
+
+
+@login_required
+def contact_list(request: AuthenticatedRequest) -> HttpResponse:
+    require_permission(request.user, "read", "contacts")
+    filters = _filters(request)
+    sort = filters.get("sort", "newest")
+    queryset = (
+        contacts_filtered(request.user, filters)
+        .select_related("owner", "company")
+        .prefetch_related("phones", "tags")
+    )
+    try:
+        page = keyset_page(
+            queryset,
+            ordering=CONTACT_SORTS.get(sort, CONTACT_SORTS["newest"]),
+            cursor=request.GET.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+    except ValidationError:
+        raise Http404 from None
+    context = {
+        "contacts": page.items,
+        "next_cursor": page.next_cursor,
+        "next_query": _querystring(filters, cursor=page.next_cursor or ""),
+        "filters": filters,
+        "export_query": _querystring(filters),
+        "stages": LifecycleStage.choices,
+        "sources": Source.choices,
+        "users": User.objects.filter(is_active=True),
+        "tags": Tag.objects.all()[:200],
+        "custom_filters": [
+            (
+                f"cf_{field.key}",
+                field.label(request.LANGUAGE_CODE),
+                filters.get(f"cf_{field.key}", ""),
+            )
+            for field in CustomField.objects.filter(object_type="contact", is_filterable=True)
+        ],
+        "sorts": [
+            ("newest", _("Newest")),
+            ("oldest", _("Oldest")),
+            ("name", _("Name")),
+            ("updated", _("Recently changed")),
+        ],
+        "can_write": has_permission(request.user, "write", "contacts"),
+    }
+    return render(request, "contacts/contact_list.html", context)
+
+
+def _csv_rows(contacts: QuerySet[Contact]) -> Iterator[list[str]]:
+    yield [
+        "id",
+        "first_name",
+        "last_name",
+        "phones",
+        "emails",
+        "national_id",
+        "birthday",
+        "city",
+        "province",
+        "lifecycle_stage",
+        "owner",
+        "company",
+        "tags",
+    ]
+    for contact in contacts.iterator(chunk_size=2000):
+        yield [
+            str(contact.pk),
+            contact.first_name,
+            contact.last_name,
+            " ".join(phone.number for phone in contact.phones.all()),
+            " ".join(email.address for email in contact.emails.all()),
+            contact.national_id,
+            contact.birthday.isoformat() if contact.birthday else "",
+            contact.city,
+            contact.province,
+            contact.lifecycle_stage,
+            contact.owner.username if contact.owner else "",
+            contact.company.name if contact.company else "",
+            "، ".join(tag.name for tag in contact.tags.all()),
+        ]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _export_response(contacts: QuerySet[Contact]) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    rows = (
+        contacts.select_related("owner", "company")
+        .prefetch_related("phones", "emails", "tags")
+        .order_by("id")
+    )
+
+    def stream() -> Iterator[str]:
+        yield "\ufeff"  # BOM so Excel opens Persian text as UTF-8
+        for row in _csv_rows(rows):
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+    return response
+
+
+@login_required
+def contact_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
+    """The filtered list as CSV (only what the user may see)."""
+    require_permission(request.user, "read", "contacts")
+    return _export_response(contacts_filtered(request.user, _filters(request)))
+
+
+@login_required
+@require_POST
+def contact_bulk(request: AuthenticatedRequest) -> HttpResponseBase:
+    visible = contacts_visible_to(request.user)
+    form = BulkActionForm(request.POST, visible=visible)
+    back = request.POST.get("next", "")
+    if not (back.startswith("/") and not back.startswith("//")):
+        back = "/contacts/"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+        return redirect(back)
+    data = form.cleaned_data
+    selected = list(data["selected"])
+    if data["action"] == "export":
+        require_permission(request.user, "read", "contacts")
+        return _export_response(visible.filter(pk__in=[contact.pk for contact in selected]))
+    require_permission(request.user, "write", "contacts")
+    if data["action"] == "assign":
+        count = services.contacts_bulk_update(
+            actor=request.user,
+            contacts=selected,
+            values={"owner": data["owner"]},
+        )
+    elif data["action"] == "stage":
+        count = services.contacts_bulk_update(
+            actor=request.user,
+            contacts=selected,
+            values={"lifecycle_stage": data["stage"]},
+        )
+    else:
+        count = services.contacts_bulk_tag(
+            actor=request.user,
+            contacts=selected,
+            tag_names=split_tags(data["tags"]),
+        )
+    messages.success(request, _("%(count)s contacts updated.") % {"count": count})
+    return redirect(back)
+
+
+def _visible_contact(request: AuthenticatedRequest, contact_id: int) -> Contact:
+    try:
+        return contact_for_display(request.user, contact_id)
+    except Contact.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
+    require_permission(request.user, "read", "contacts")
+    contact = _visible_contact(request, contact_id)
+    consents = {consent.channel: consent for consent in contact.consents.all()}
+    context = {
+        "contact": contact,
+        "consent_rows": [(value, label, consents.get(value)) for value, label in Channel.choices],
+        "custom_values": [
+            (
+                definition.label_en
+                if request.LANGUAGE_CODE == "en" and definition.label_en
+                else definition.label_fa,
+                contact.custom_fields.get(definition.key),
+            )
+            for definition in CustomField.objects.filter(object_type="contact")
+            if definition.key in contact.custom_fields
+        ],
+        "tasks": list(
+            contact.tasks.filter(status=TaskStatus.OPEN)
+            .select_related("assignee")
+            .order_by("due_at")[:20]
+        ),
+        "activity_form": ActivityForm(),
+        "consent_form": ConsentForm(),
+        "can_write": has_permission(request.user, "write", "contacts"),
+        "can_delete": has_permission(request.user, "delete", "contacts"),
+        **timeline_context(
+            request,
+            timeline_for_contact(contact),
+            f"/tasks/timeline/contact/{contact.pk}/",
+        ),
+    }
+    return render(request, "contacts/contact_detail.html", context)
+
+
+@login_required
+def contact_create(request: AuthenticatedRequest) -> HttpResponse:
+    require_permission(request.user, "write", "contacts")
+    form = ContactForm(request.POST or None, user=request.user, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(actor=request.user, values=form.service_values())
+        except ValidationError as error:
+            add_service_errors(form, error, {"company": "company_name"})
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("contacts:detail", contact.pk)
+    return render(request, "contacts/contact_form.html", _form_context(request, form, None))
+
+
+def _form_context(request: AuthenticatedRequest, form: Any, record: Any) -> dict[str, Any]:
+    return {
+        "form": form,
+        "record": record,
+        "city_options": sorted({city for cities in CITIES.values() for city in cities}),
+        "company_options": list(
+            companies_visible_to(request.user).order_by("-id").values_list("name", flat=True)[:200]
+        ),
+    }
+
+
+@login_required
+def contact_edit(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
+    require_permission(request.user, "write", "contacts")
+    contact = _visible_contact(request, contact_id)
+    form = ContactForm(request.POST or None, user=request.user, contact=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(
+                actor=request.user,
+                contact=contact,
+                values=form.service_values(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error, {"company": "company_name"})
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("contacts:detail", contact.pk)
+    return render(request, "contacts/contact_form.html", _form_context(request, form, contact))
+
+
+@login_required
+@require_POST
+def contact_delete(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
+    if not has_permission(request.user, "delete", "contacts"):
+        raise PermissionDenied
+    contact = _visible_contact(request, contact_id)
+    services.contact_delete(actor=request.user, contact=contact)
+    messages.success(request, _("Contact deleted."))
+    return redirect("contacts:list")
+
+
+@login_required
+@require_POST
+def contact_consent(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
+    require_permission(request.user, "write", "contacts")
+    contact = _visible_contact(request, contact_id)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        services.contact_set_consent(
+            actor=request.user,
+            contact=contact,
+            **form.cleaned_data,
+        )
+        messages.success(request, _("Consent recorded."))
+    else:
+        messages.error(request, _("Choose a channel, a status and how consent was given."))
+    return redirect("contacts:detail", contact.pk)
+
+
+@login_required
+def company_autocomplete(request: AuthenticatedRequest) -> HttpResponse:
+    """``<option>`` elements of visible companies matching ``q`` (for the contact form)."""
+    from .selectors import apply_search
+
+    query = request.GET.get("company_name", "") or request.GET.get("q", "")
+    companies = apply_search(companies_visible_to(request.user), query).order_by("name")[:15]
+    return render(request, "contacts/_company_options.html", {"companies": companies})
+
+
+@login_required
+def company_list(request: AuthenticatedRequest) -> HttpResponse:
+    require_permission(request.user, "read", "companies")
+    filters = _filters(request)
+    sort = filters.get("sort", "name")
+    queryset = (
+        companies_filtered(request.user, filters)
+        .select_related("owner")
+        .annotate(people_total=Count("people"))
+    )
+    try:
+        page = keyset_page(
+            queryset,
+            ordering=COMPANY_SORTS.get(sort, COMPANY_SORTS["name"]),
+            cursor=request.GET.get("cursor") or None,
+            limit=PAGE_SIZE,
+        )
+    except ValidationError:
+        raise Http404 from None
+    context = {
+        "companies": page.items,
+        "next_cursor": page.next_cursor,
+        "next_query": _querystring(filters, cursor=page.next_cursor or ""),
+        "filters": filters,
+        "can_write": has_permission(request.user, "write", "companies"),
+    }
+    return render(request, "contacts/company_list.html", context)
+
+
+def _visible_company(request: AuthenticatedRequest, company_id: int) -> Company:
+    company = (
+        companies_visible_to(request.user)
+        .select_related("owner")
+        .prefetch_related("tags")
+        .filter(pk=company_id)
+        .first()
+    )
+    if company is None:
+        raise Http404
+    return company
+
+
+@login_required
+def company_detail(request: AuthenticatedRequest, company_id: int) -> HttpResponse:
+    require_permission(request.user, "read", "companies")
+    company = _visible_company(request, company_id)
+    context = {
+        "company": company,
+        "people": list(
+            contacts_visible_to(request.user)
+            .filter(company=company)
+            .prefetch_related("phones")
+            .order_by("last_name", "first_name")[:100]
+        ),
+        "tasks": list(company.tasks.filter(status=TaskStatus.OPEN).select_related("assignee")[:20]),
+        "activity_form": ActivityForm(),
+        "can_write": has_permission(request.user, "write", "companies"),
+        "can_delete": has_permission(request.user, "delete", "companies"),
+        **timeline_context(request, timeline_for_company(company), request.path),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "timeline/_timeline.html", context)
+    return render(request, "contacts/company_detail.html", context)
+
+
+@login_required
+def company_create(request: AuthenticatedRequest) -> HttpResponse:
+    require_permission(request.user, "write", "companies")
+    form = CompanyForm(request.POST or None, initial={"owner": request.user})
+    if request.method == "POST" and form.is_valid():
+        try:
+            company = services.company_create(actor=request.user, values=form.service_values())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Company saved."))
+            return redirect("contacts:company_detail", company.pk)
+    return render(request, "contacts/company_form.html", _form_context(request, form, None))
+
+
+@login_required
+def company_edit(request: AuthenticatedRequest, company_id: int) -> HttpResponse:
+    require_permission(request.user, "write", "companies")
+    company = _visible_company(request, company_id)
+    form = CompanyForm(request.POST or None, company=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.company_update(
+                actor=request.user,
+                company=company,
+                values=form.service_values(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Company saved."))
+            return redirect("contacts:company_detail", company.pk)
+    return render(request, "contacts/company_form.html", _form_context(request, form, company))
+
+
+@login_required
+@require_POST
+def company_delete(request: AuthenticatedRequest, company_id: int) -> HttpResponse:
+    if not has_permission(request.user, "delete", "companies"):
+        raise PermissionDenied
+    company = _visible_company(request, company_id)
+    services.company_delete(actor=request.user, company=company)
+    messages.success(request, _("Company deleted."))
+    return redirect("contacts:company_list")

@@ -1,0 +1,31 @@
+"""Navigation items and the unread-notification count for the base layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [
+        ("web:dashboard", _("Dashboard"), "speedometer2"),
+        ("contacts:list", _("Contacts"), "people"),
+        ("contacts:company_list", _("Companies"), "buildings"),
+        ("timeline:task_list", _("Tasks"), "check2-square"),
+    ]
+    path = request.path
+    nav_items = []
+    for name, label, icon in items:
+        url = reverse(name)
+        active = path == url if url == "/" else path.startswith(url)
+        nav_items.append({"url": url, "label": label, "icon": icon, "active": active})
+    return {
+        "nav_items": nav_items,
+        "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
+    }

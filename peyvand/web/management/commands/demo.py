@@ -1,0 +1,86 @@
+"""``peyvand demo [--port P]``: migrate, seed if empty, ensure the ``demo`` admin, and serve.
+
+Idempotent: run it again and it reuses the data. The admin's password comes from
+``PEYVAND_DEMO_PASSWORD``, else a new one is generated and printed at each start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from peyvand.accounts.models import Role, User
+from peyvand.contacts.demo_data import has_data, seed_demo_data
+from peyvand.web.scheduler import start_scheduler
+
+
+def ensure_demo_admin(password: str) -> User:
+    user, _created = User.objects.get_or_create(
+        username="demo",
+        defaults={"first_name": "مدیر", "last_name": "نمایشی", "role": Role.ADMIN},
+    )
+    user.role = Role.ADMIN
+    user.is_staff = True
+    user.is_superuser = True
+    user.is_active = True
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def start_task_worker(stop: threading.Event) -> None:
+    """Run the database task queue in a background thread beside the web server."""
+    from django.conf import settings
+
+    if not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db"):
+        return
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    worker = Worker(
+        queue_names=["default"],
+        interval=1.0,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="demo-worker",
+        excluded_queue_names=[],
+    )
+    threading.Thread(target=worker.run, name="peyvand-tasks", daemon=True).start()
+
+
+class Command(BaseCommand):
+    help = "Run the product with Persian demo data on 127.0.0.1 (SQLite by default)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--contacts", type=int, default=120)
+        parser.add_argument(
+            "--no-serve", action="store_true", help="prepare the data and exit (for scripts)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if not has_data():
+            report = seed_demo_data(contacts=options["contacts"])
+            self.stdout.write(
+                f"Seeded {report.contacts} contacts and {report.companies} companies."
+            )
+        password = os.environ.get("PEYVAND_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        ensure_demo_admin(password)
+        url = f"http://127.0.0.1:{options['port']}/"
+        self.stdout.write(f"Peyvand demo: {url}")
+        self.stdout.write("  username: demo")
+        self.stdout.write(f"  password: {password}")
+        if options["no_serve"]:
+            return
+        stop = threading.Event()
+        start_scheduler(stop)
+        start_task_worker(stop)
+        call_command("serve", host="127.0.0.1", port=options["port"])

@@ -1,0 +1,60 @@
+"""Periodic jobs run by ``peyvand worker``: each is a plain function called every N seconds."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+def default_jobs() -> list[PeriodicJob]:
+    """The product's periodic jobs (each app adds its own here)."""
+    from peyvand.timeline.services import reminders_deliver_due
+
+    return [PeriodicJob("task reminders", 30, reminders_deliver_due)]
+
+
+def run_due_jobs(jobs: list[PeriodicJob], last_run: dict[str, float], now: float) -> None:
+    """Run every job whose interval has passed; one failing job never stops the others."""
+    for job in jobs:
+        if now - last_run.get(job.name, 0.0) < job.every_seconds:
+            continue
+        last_run[job.name] = now
+        close_old_connections()
+        try:
+            job.run()
+        except Exception:
+            logger.exception("periodic job %s failed", job.name)
+        finally:
+            close_old_connections()
+
+
+def start_scheduler(
+    stop: threading.Event, jobs: list[PeriodicJob] | None = None
+) -> threading.Thread:
+    """Run the periodic jobs in a daemon thread until ``stop`` is set."""
+    import time
+
+    chosen = jobs if jobs is not None else default_jobs()
+    last_run: dict[str, float] = {}
+
+    def loop() -> None:
+        while not stop.is_set():
+            run_due_jobs(chosen, last_run, time.monotonic())
+            stop.wait(1.0)
+
+    thread = threading.Thread(target=loop, name="peyvand-scheduler", daemon=True)
+    thread.start()
+    return thread
