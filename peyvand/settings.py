@@ -207,6 +207,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("PEYVAND_FROM_EMAIL", "Peyvand <no-reply@loc
 # Login throttling: attempts per window, per username and per client address.
 PEYVAND_LOGIN_ATTEMPTS = int(os.environ.get("PEYVAND_LOGIN_ATTEMPTS", "5"))
 PEYVAND_LOGIN_WINDOW_SECONDS = int(os.environ.get("PEYVAND_LOGIN_WINDOW_SECONDS", "300"))
+# Per client address the limit is higher: an office behind one NAT address shares it.
+PEYVAND_LOGIN_ATTEMPTS_PER_ADDRESS = int(os.environ.get("PEYVAND_LOGIN_ATTEMPTS_PER_ADDRESS", "20"))
 # Money is stored in Rials; this is how it is shown by default ("toman" or "rial").
 PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
 

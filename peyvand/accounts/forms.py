@@ -20,6 +20,10 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.style_fields()
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.style_fields()
+
 
 class TokenForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=100)

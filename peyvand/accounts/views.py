@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -43,10 +44,12 @@ class ThrottledLoginView(auth_views.LoginView):
         username = str(request.POST.get("username", "")).strip().lower()
         address = client_address(request)
         if throttle.is_throttled("login-user", username) or throttle.is_throttled(
-            "login-ip", address
+            "login-ip", address, limit=settings.PEYVAND_LOGIN_ATTEMPTS_PER_ADDRESS
         ):
-            form = self.get_form()
-            form.errors.clear()
+            # An unbound form: validating the posted one would still check the password
+            # (a costly hash per refused attempt, and an answer nobody should get).
+            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
+            form.cleaned_data = {}
             form.add_error(None, _("Too many failed attempts. Wait a few minutes and try again."))
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
@@ -68,7 +71,7 @@ class ThrottledLoginView(auth_views.LoginView):
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
     """Password reset by email, limited per address so it cannot be used to spam."""
 
-    template_name = "registration/password_reset_form.html"
+    template_name = "accounts/password/reset_form.html"
     email_template_name = "registration/password_reset_email.txt"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

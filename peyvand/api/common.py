@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from ninja import Schema
+from ninja.errors import ValidationError as RequestValidationError
 
 from peyvand.accounts.models import User
+from peyvand.common.pagination import Page, keyset_page
 from peyvand.contacts.selectors import companies_visible_to, contacts_visible_to
 
 if TYPE_CHECKING:
     from peyvand.contacts.models import Company, Contact
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 MAX_PAGE_SIZE = 200
 
@@ -70,3 +74,23 @@ def resolve_relations(user: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 def page_limit(limit: int) -> int:
     return max(1, min(limit, MAX_PAGE_SIZE))
+
+
+def cursor_page(
+    queryset: QuerySet[M], *, ordering: list[str], cursor: str | None, limit: int
+) -> Page[M]:
+    """``keyset_page`` for an API list, with ``limit`` clamped to ``MAX_PAGE_SIZE``.
+
+    A cursor that cannot be used is a 422 on the ``cursor`` query parameter, both when it does
+    not decode and when it decodes to values of the wrong type for the sort fields (a cursor
+    edited by hand: ``["abc"]`` for an id, ``null`` or ``"yesterday"`` for a time), which would
+    otherwise fail inside the ORM as a 500.
+    """
+    try:
+        return keyset_page(queryset, ordering=ordering, cursor=cursor, limit=page_limit(limit))
+    except (ValidationError, ValueError, TypeError) as error:
+        if not cursor:
+            raise
+        raise RequestValidationError(
+            [{"loc": ("query", "cursor"), "msg": _("This cursor is not valid."), "type": "invalid"}]
+        ) from error

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 def _pydantic_message(error: dict[str, Any]) -> str:
     kind = str(error.get("type", ""))
+    context = error.get("ctx") or {}
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return _("This field is required.")
+    if kind == "greater_than_equal":
+        # Django's own catalog translates this one.
+        return _("Ensure this value is greater than or equal to %(limit_value)s.") % {
+            "limit_value": context.get("ge")
+        }
     messages = {
         "missing": _("This field is required."),
         "string_type": _("Enter text."),
@@ -66,11 +74,21 @@ def _ninja_validation(
     return api.create_response(request, {"detail": detail}, status=422)
 
 
+# Services name relations as the model does; API clients send them as ``<name>_id``.
+_API_FIELD_NAMES = {
+    "owner": "owner_id",
+    "assignee": "assignee_id",
+    "company": "company_id",
+    "contact": "contact_id",
+}
+
+
 def django_errors_as_detail(error: DjangoValidationError) -> list[dict[str, Any]]:
     """Flatten a Django ``ValidationError`` into the API's field-level list."""
     detail: list[dict[str, Any]] = []
     if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
+        for model_field, errors in error.error_dict.items():
+            field = _API_FIELD_NAMES.get(model_field, model_field)
             for item in errors:
                 for message in item.messages:
                     detail.append(

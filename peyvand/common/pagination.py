@@ -40,22 +40,40 @@ def _decode(cursor: str, count: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise ValidationError({"cursor": [_("This cursor is not valid.")]}) from error
     if not isinstance(values, list) or len(values) != count:
         raise ValidationError({"cursor": [_("This cursor is not valid.")]})
     return values
 
 
+def _cursor_value(model_field: Any, raw: Any) -> Any:
+    """``raw`` (from a cursor, so from anyone) as a value of ``model_field``, or an error.
+
+    Sort fields are non-null, so ``None`` is never valid; nor is anything the field cannot
+    convert (a forged cursor must give a 400-style error, not a crash in the query).
+    """
+    invalid = ValidationError({"cursor": [_("This cursor is not valid.")]})
+    if raw is None or isinstance(raw, dict | list):
+        raise invalid
+    try:
+        if isinstance(model_field, DateTimeField):
+            value = parse_datetime(raw) if isinstance(raw, str) else None
+            if value is None or value.tzinfo is None:
+                raise invalid
+            return value
+        return model_field.to_python(raw)
+    except (ValidationError, TypeError, ValueError) as error:
+        raise invalid from error
+
+
 def _after(ordering: list[str], values: list[Any], model: type[Model]) -> Q:
     """Rows strictly after ``values`` in ``ordering`` (lexicographic over the sort keys)."""
     condition = Q()
     equal_so_far = Q()
-    for name, value in zip(ordering, values, strict=True):
+    for name, raw in zip(ordering, values, strict=True):
         field = name.lstrip("-")
-        model_field = model._meta.get_field(field)
-        if isinstance(value, str) and isinstance(model_field, DateTimeField):
-            value = parse_datetime(value)
+        value = _cursor_value(model._meta.get_field(field), raw)
         lookup = "lt" if name.startswith("-") else "gt"
         condition |= equal_so_far & Q(**{f"{field}__{lookup}": value})
         equal_so_far &= Q(**{field: value})

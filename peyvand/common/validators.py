@@ -336,6 +336,19 @@ def phone_search_forms(e164: str) -> list[str]:
     return forms
 
 
+def format_phone(e164: str) -> str:
+    """How a stored number reads to people: Iranian numbers in national form
+    (``"+989121234567"`` → ``"0912 123 4567"``), others internationally (``"+49 30 1234567"``).
+    Text that is not a parseable number is returned unchanged."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if number.country_code == _IRAN_COUNTRY_CODE:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 # --- Email --------------------------------------------------------------------------------
 
 

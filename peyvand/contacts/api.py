@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
-from peyvand.api.common import PageOut, page_limit, resolve_relations
-from peyvand.common.pagination import keyset_page
+from peyvand.api.common import PageOut, cursor_page, resolve_relations
 
 from . import services
 from .models import Company, Contact
@@ -140,21 +139,21 @@ def list_contacts(request: AuthenticatedRequest, filters: Query[ContactFilters])
     require_permission(request.user, "read", "contacts")
     extra = {key: value for key, value in request.GET.items() if key.startswith("cf_")}
     queryset = contacts_filtered(request.user, {**filters.dict(), "q": filters.search, **extra})
-    page = keyset_page(
+    page = cursor_page(
         _contacts_with_children(queryset),
         ordering=CONTACT_SORTS.get(filters.sort, CONTACT_SORTS["newest"]),
         cursor=filters.cursor,
-        limit=page_limit(filters.limit),
+        limit=filters.limit,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
-def create_contact(request: AuthenticatedRequest, payload: ContactIn) -> tuple[int, Contact]:
+def create_contact(request: AuthenticatedRequest, payload: ContactIn) -> Status[Contact]:
     require_permission(request.user, "write", "contacts")
     values = resolve_relations(request.user, payload.dict(exclude_unset=True))
     contact = services.contact_create(actor=request.user, values=values)
-    return 201, _contacts_with_children(Contact.objects).get(pk=contact.pk)
+    return Status(201, _contacts_with_children(Contact.objects).get(pk=contact.pk))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
@@ -173,11 +172,11 @@ def update_contact(request: AuthenticatedRequest, contact_id: int, payload: Cont
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: AuthenticatedRequest, contact_id: int) -> tuple[int, None]:
+def delete_contact(request: AuthenticatedRequest, contact_id: int) -> Status[None]:
     require_permission(request.user, "delete", "contacts")
     contact = contacts_visible_to(request.user).get(pk=contact_id)
     services.contact_delete(actor=request.user, contact=contact)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -264,21 +263,21 @@ def list_companies(request: AuthenticatedRequest, filters: Query[CompanyFilters]
     require_permission(request.user, "read", "companies")
     extra = {key: value for key, value in request.GET.items() if key.startswith("cf_")}
     queryset = companies_filtered(request.user, {**filters.dict(), "q": filters.search, **extra})
-    page = keyset_page(
+    page = cursor_page(
         _companies_with_children(queryset),
         ordering=COMPANY_SORTS.get(filters.sort, COMPANY_SORTS["name"]),
         cursor=filters.cursor,
-        limit=page_limit(filters.limit),
+        limit=filters.limit,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company")
-def create_company(request: AuthenticatedRequest, payload: CompanyIn) -> tuple[int, Company]:
+def create_company(request: AuthenticatedRequest, payload: CompanyIn) -> Status[Company]:
     require_permission(request.user, "write", "companies")
     values = resolve_relations(request.user, payload.dict(exclude_unset=True))
     company = services.company_create(actor=request.user, values=values)
-    return 201, _companies_with_children(Company.objects).get(pk=company.pk)
+    return Status(201, _companies_with_children(Company.objects).get(pk=company.pk))
 
 
 @router.get("/companies/{company_id}", response=CompanyOut, summary="Get a company")
@@ -297,8 +296,8 @@ def update_company(request: AuthenticatedRequest, company_id: int, payload: Comp
 
 
 @router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company")
-def delete_company(request: AuthenticatedRequest, company_id: int) -> tuple[int, None]:
+def delete_company(request: AuthenticatedRequest, company_id: int) -> Status[None]:
     require_permission(request.user, "delete", "companies")
     company = companies_visible_to(request.user).get(pk=company_id)
     services.company_delete(actor=request.user, company=company)
-    return 204, None
+    return Status(204, None)

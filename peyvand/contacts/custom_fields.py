@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,8 @@ def convert_value(definition: CustomField, raw: Any) -> Any:
             number = float(to_ascii_digits(str(raw)).replace(",", "").strip())
         except ValueError as error:
             raise ValidationError(_("Enter a number."), code="invalid_number") from error
+        if not math.isfinite(number):  # "nan", "inf", "1e999": not storable as JSON
+            raise ValidationError(_("Enter a number."), code="invalid_number")
         return int(number) if number.is_integer() else number
     if kind == CustomFieldType.DATE:
         if isinstance(raw, datetime.date):
@@ -97,11 +100,15 @@ def clean_custom_values(
     return result
 
 
-def searchable_values(object_type: str, values: Mapping[str, Any]) -> list[str]:
-    """The custom values that go into the record's search text."""
-    keys = set(
+def searchable_custom_keys(object_type: str) -> list[str]:
+    """The keys of the custom fields marked searchable for ``contact`` or ``company``."""
+    return sorted(
         CustomField.objects.filter(object_type=object_type, is_searchable=True).values_list(
             "key", flat=True
         )
     )
-    return [str(values[key]) for key in sorted(keys) if values.get(key) not in (None, "")]
+
+
+def searchable_values(values: Mapping[str, Any], keys: Sequence[str]) -> list[str]:
+    """The custom values under ``keys`` that go into the record's search text."""
+    return [str(values[key]) for key in keys if values.get(key) not in (None, "")]

@@ -152,7 +152,7 @@ class SeedReport:
     tasks: int = 0
 
 
-def _messy_phone(rng: random.Random) -> str:
+def messy_phone(rng: random.Random) -> str:
     """An Iranian mobile number in one of the forms people actually type."""
     prefix = rng.choice(("912", "935", "901", "919", "991", "930", "921"))
     rest = f"{rng.randrange(10_000_000):07d}"
@@ -168,7 +168,7 @@ def _messy_phone(rng: random.Random) -> str:
     return f"0{prefix}{rest}"
 
 
-def _national_id(rng: random.Random) -> str:
+def random_national_id(rng: random.Random) -> str:
     while True:
         digits = [rng.randrange(10) for _ in range(9)]
         if len(set(digits)) > 1:
@@ -178,7 +178,7 @@ def _national_id(rng: random.Random) -> str:
     return "".join(map(str, digits)) + str(check)
 
 
-def _arabic_variant(text: str, rng: random.Random) -> str:
+def arabic_variant(text: str, rng: random.Random) -> str:
     return text.replace("ی", "ي").replace("ک", "ك") if rng.random() < 0.15 else text
 
 
@@ -243,11 +243,11 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
             owner = rng.choice(owners)
             birthday = datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(16000))
             values = {
-                "first_name": _arabic_variant(first, rng),
-                "last_name": _arabic_variant(rng.choice(LAST_NAMES), rng),
-                "phones": [_messy_phone(rng)],
+                "first_name": arabic_variant(first, rng),
+                "last_name": arabic_variant(rng.choice(LAST_NAMES), rng),
+                "phones": [messy_phone(rng)],
                 "emails": [f"user{rng.randrange(10**6)}@example.ir"] if rng.random() < 0.6 else [],
-                "national_id": _national_id(rng) if rng.random() < 0.5 else "",
+                "national_id": random_national_id(rng) if rng.random() < 0.5 else "",
                 "birthday": birthday if rng.random() < 0.7 else None,
                 "gender": "female" if is_female else "male",
                 "province": province.code,

@@ -134,7 +134,11 @@ def companies_filtered(
         queryset = queryset.filter(owner_id=user.pk)
     elif owner.isdigit():
         queryset = queryset.filter(owner_id=int(owner))
-    for name in ("industry", "city", "province", "size"):
+    for name in ("industry", "city"):
+        value = normalize_city(str(filters.get(name) or ""))
+        if value:
+            queryset = queryset.filter(**{name: value})
+    for name in ("province", "size"):
         value = str(filters.get(name) or "").strip()
         if value:
             queryset = queryset.filter(**{name: value})

@@ -28,7 +28,7 @@ from peyvand.common.validators import (
 )
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
-from .custom_fields import clean_custom_values, searchable_values
+from .custom_fields import clean_custom_values, searchable_custom_keys, searchable_values
 from .models import (
     Channel,
     Company,
@@ -187,12 +187,22 @@ def tags_resolve(names: Iterable[str]) -> list[Tag]:
     return tags
 
 
-def _contact_search_text(contact: Contact, phones: Sequence[str], emails: Sequence[str]) -> str:
+def contact_search_text(
+    contact: Contact,
+    phones: Sequence[str],
+    emails: Sequence[str],
+    *,
+    searchable_keys: Sequence[str] | None = None,
+) -> str:
+    """The normalized text a contact is found by: name key, phone forms, emails, national ID
+    and searchable custom values, joined by ``|``. Pass ``searchable_keys`` when building
+    many rows at once to skip looking them up per contact."""
+    keys = searchable_custom_keys("contact") if searchable_keys is None else searchable_keys
     parts = [search_key(contact.full_name), contact.national_id]
     for number in phones:
         parts.extend(phone_search_forms(number))
     parts.extend(emails)
-    parts.extend(search_key(value) for value in searchable_values("contact", contact.custom_fields))
+    parts.extend(search_key(value) for value in searchable_values(contact.custom_fields, keys))
     return "|".join(part for part in parts if part)
 
 
@@ -225,7 +235,7 @@ def _save_contact(
         except ValidationError as error:
             for key, messages in error.error_dict.items():
                 errors[key] = list(messages)
-    if is_new and not (contact.first_name or contact.last_name):
+    if not (contact.first_name or contact.last_name):
         errors.setdefault("last_name", []).append(
             ValidationError(_("Enter a first name or a last name."), code="required")
         )
@@ -256,7 +266,7 @@ def _store_contact_children(
     current_emails = (
         emails if emails is not None else list(contact.emails.values_list("address", flat=True))
     )
-    contact.search_text = _contact_search_text(contact, current_phones, current_emails)
+    contact.search_text = contact_search_text(contact, current_phones, current_emails)
     Contact.objects.filter(pk=contact.pk).update(search_text=contact.search_text)
 
 
@@ -314,6 +324,8 @@ def contact_delete(*, actor: User | None, contact: Contact) -> None:
     """Delete a contact; the event keeps a snapshot of what was removed."""
     _check(actor, "delete", "contacts")
     with transaction.atomic():
+        # Snapshot the stored row, not the caller's possibly stale copy.
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
         event_record(
             actor=actor,
             verb="contact.deleted",
@@ -395,9 +407,8 @@ def contact_set_consent(
         event_record(
             actor=actor,
             verb=f"consent.{status}",
-            subject=contact,
+            subject=consent,
             contact=contact,
-            summary=f"{channel}: {status}",
             payload={
                 "channel": channel,
                 "method": method,
@@ -419,7 +430,8 @@ def _company_search_text(company: Company) -> str:
     parts = [search_key(company.name), company.national_id, company.economic_code, company.email]
     for number in company.phones:
         parts.extend(phone_search_forms(number))
-    parts.extend(search_key(value) for value in searchable_values("company", company.custom_fields))
+    keys = searchable_custom_keys("company")
+    parts.extend(search_key(value) for value in searchable_values(company.custom_fields, keys))
     return "|".join(part for part in parts if part)
 
 
@@ -499,6 +511,8 @@ def company_delete(*, actor: User | None, company: Company) -> None:
     """Delete a company; its people stay, without a company."""
     _check(actor, "delete", "companies")
     with transaction.atomic():
+        # Snapshot the stored row, not the caller's possibly stale copy.
+        company = Company.objects.select_for_update().get(pk=company.pk)
         event_record(
             actor=actor,
             verb="company.deleted",

@@ -210,6 +210,22 @@ def contact_bulk(request: AuthenticatedRequest) -> HttpResponseBase:
     return redirect(back)
 
 
+def _after_save(
+    request: HttpRequest, visible: QuerySet[Any], record: Contact | Company, detail: str
+) -> HttpResponse:
+    """Back to the record's page, or to its list when the save handed it to someone whose
+    records this user does not see (the page would be a 404)."""
+    if visible.filter(pk=record.pk).exists():
+        messages.success(request, _("Saved."))
+        return redirect(detail, record.pk)
+    messages.info(
+        request,
+        _("Saved. It now belongs to %(owner)s and is not visible to you.")
+        % {"owner": record.owner or _("nobody")},
+    )
+    return redirect("contacts:list" if isinstance(record, Contact) else "contacts:company_list")
+
+
 def _visible_contact(request: AuthenticatedRequest, contact_id: int) -> Contact:
     try:
         return contact_for_display(request.user, contact_id)
@@ -263,8 +279,9 @@ def contact_create(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error, {"company": "company_name"})
         else:
-            messages.success(request, _("Contact saved."))
-            return redirect("contacts:detail", contact.pk)
+            return _after_save(
+                request, contacts_visible_to(request.user), contact, "contacts:detail"
+            )
     return render(request, "contacts/contact_form.html", _form_context(request, form, None))
 
 
@@ -294,8 +311,9 @@ def contact_edit(request: AuthenticatedRequest, contact_id: int) -> HttpResponse
         except ValidationError as error:
             add_service_errors(form, error, {"company": "company_name"})
         else:
-            messages.success(request, _("Contact saved."))
-            return redirect("contacts:detail", contact.pk)
+            return _after_save(
+                request, contacts_visible_to(request.user), contact, "contacts:detail"
+            )
     return render(request, "contacts/contact_form.html", _form_context(request, form, contact))
 
 
@@ -413,8 +431,9 @@ def company_create(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Company saved."))
-            return redirect("contacts:company_detail", company.pk)
+            return _after_save(
+                request, companies_visible_to(request.user), company, "contacts:company_detail"
+            )
     return render(request, "contacts/company_form.html", _form_context(request, form, None))
 
 
@@ -433,8 +452,9 @@ def company_edit(request: AuthenticatedRequest, company_id: int) -> HttpResponse
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, _("Company saved."))
-            return redirect("contacts:company_detail", company.pk)
+            return _after_save(
+                request, companies_visible_to(request.user), company, "contacts:company_detail"
+            )
     return render(request, "contacts/company_form.html", _form_context(request, form, company))
 
 

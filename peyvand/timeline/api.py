@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
-from peyvand.api.common import PageOut, page_limit, resolve_relations
-from peyvand.common.pagination import keyset_page
+from peyvand.api.common import PageOut, cursor_page, resolve_relations
 from peyvand.contacts.selectors import contacts_visible_to
 
 from . import services
@@ -105,17 +104,17 @@ def list_activities(
         queryset = queryset.filter(company_id=filters.company)
     if filters.kind:
         queryset = queryset.filter(kind=filters.kind)
-    page = keyset_page(
+    page = cursor_page(
         queryset,
         ordering=["-occurred_at", "-id"],
         cursor=filters.cursor,
-        limit=page_limit(filters.limit),
+        limit=filters.limit,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/activities", response={201: ActivityOut}, summary="Log a note, call, meeting, …")
-def create_activity(request: AuthenticatedRequest, payload: ActivityIn) -> tuple[int, Activity]:
+def create_activity(request: AuthenticatedRequest, payload: ActivityIn) -> Status[Activity]:
     require_permission(request.user, "write", "timeline")
     data = payload.dict(exclude_unset=True)
     data.setdefault("kind", "note")
@@ -123,7 +122,7 @@ def create_activity(request: AuthenticatedRequest, payload: ActivityIn) -> tuple
         data.pop("occurred_at", None)
     values = resolve_relations(request.user, data)
     activity = services.activity_log(actor=request.user, values=values)
-    return 201, activity
+    return Status(201, activity)
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut, summary="Get an activity")
@@ -146,11 +145,11 @@ def update_activity(
 
 
 @router.delete("/activities/{activity_id}", response={204: None}, summary="Delete an activity")
-def delete_activity(request: AuthenticatedRequest, activity_id: int) -> tuple[int, None]:
+def delete_activity(request: AuthenticatedRequest, activity_id: int) -> Status[None]:
     require_permission(request.user, "delete", "timeline")
     activity = activities_visible_to(request.user).get(pk=activity_id)
     services.activity_delete(actor=request.user, activity=activity)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(
@@ -163,11 +162,11 @@ def contact_timeline(
 ) -> dict[str, Any]:
     require_permission(request.user, "read", "timeline")
     contact = contacts_visible_to(request.user).get(pk=contact_id)
-    page = keyset_page(
+    page = cursor_page(
         timeline_for_contact(contact, kinds=filters.kind),
         ordering=["-occurred_at", "-id"],
         cursor=filters.cursor,
-        limit=page_limit(filters.limit),
+        limit=filters.limit,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -238,17 +237,15 @@ def list_tasks(request: AuthenticatedRequest, filters: Query[TaskFilters]) -> di
         queryset = queryset.filter(contact_id=filters.contact)
     if filters.company:
         queryset = queryset.filter(company_id=filters.company)
-    page = keyset_page(
-        queryset, ordering=["-id"], cursor=filters.cursor, limit=page_limit(filters.limit)
-    )
+    page = cursor_page(queryset, ordering=["-id"], cursor=filters.cursor, limit=filters.limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/tasks", response={201: TaskOut}, summary="Create a task")
-def create_task(request: AuthenticatedRequest, payload: TaskIn) -> tuple[int, Task]:
+def create_task(request: AuthenticatedRequest, payload: TaskIn) -> Status[Task]:
     require_permission(request.user, "write", "tasks")
     values = resolve_relations(request.user, payload.dict(exclude_unset=True))
-    return 201, services.task_create(actor=request.user, values=values)
+    return Status(201, services.task_create(actor=request.user, values=values))
 
 
 @router.get("/tasks/{task_id}", response=TaskOut, summary="Get a task")
@@ -266,8 +263,8 @@ def update_task(request: AuthenticatedRequest, task_id: int, payload: TaskPatch)
 
 
 @router.delete("/tasks/{task_id}", response={204: None}, summary="Delete a task")
-def delete_task(request: AuthenticatedRequest, task_id: int) -> tuple[int, None]:
+def delete_task(request: AuthenticatedRequest, task_id: int) -> Status[None]:
     require_permission(request.user, "delete", "tasks")
     task = tasks_visible_to(request.user).get(pk=task_id)
     services.task_delete(actor=request.user, task=task)
-    return 204, None
+    return Status(204, None)

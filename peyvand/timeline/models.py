@@ -89,6 +89,19 @@ class Event(models.Model):
         return event_label(self.verb)
 
     @property
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        from .presentation import change_rows
+
+        return change_rows(self.subject_type, self.changes)
+
+    @property
+    def display_summary(self) -> str:
+        from .presentation import event_summary
+
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        return event_summary(self.verb, self.summary, payload)
+
+    @property
     def icon(self) -> str:
         from .presentation import event_icon
 

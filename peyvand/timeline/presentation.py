@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -42,8 +44,72 @@ def event_label(verb: str) -> str:
     return verb
 
 
+def event_summary(verb: str, summary: str, payload: dict[str, Any]) -> str:
+    """The one-line summary in the reader's language (stored summaries are names and titles;
+    codes such as a consent channel are translated here, at display time)."""
+    if verb.startswith("consent.") and payload.get("channel"):
+        from peyvand.contacts.models import Channel, ConsentMethod
+
+        channel = dict(Channel.choices).get(payload["channel"], payload["channel"])
+        method = dict(ConsentMethod.choices).get(payload.get("method", ""), "")
+        return f"{channel} · {method}" if method else str(channel)
+    return summary
+
+
 def event_icon(verb: str) -> str:
     if verb in VERB_LABELS:
         return VERB_LABELS[verb][1]
     noun = verb.partition(".")[0]
     return VERB_LABELS.get(f"{noun}.logged", _EDITED)[1]
+
+
+_SUBJECT_MODELS = {
+    "contact": "contacts.Contact",
+    "company": "contacts.Company",
+    "task": "timeline.Task",
+    "activity": "timeline.Activity",
+    "contactconsent": "contacts.ContactConsent",
+}
+
+
+def _readable(field: Any, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    choices = dict(getattr(field, "choices", None) or ())
+    if choices and not isinstance(value, list | dict):
+        return str(choices.get(value, value))
+    if isinstance(value, list):
+        return "، ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    return str(value)
+
+
+def change_rows(subject_type: str, changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
+    """``(field label, old, new)`` for an event's field diff, in the reader's language."""
+    from django.apps import apps
+    from django.core.exceptions import FieldDoesNotExist
+
+    label = _SUBJECT_MODELS.get(subject_type)
+    model = apps.get_model(label) if label else None
+    rows = []
+    for name, pair in changes.items():
+        old, new = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
+        field = None
+        if model is not None:
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                field = None
+        title = str(getattr(field, "verbose_name", "") or _FIELD_LABELS.get(name, name))
+        rows.append((title, _readable(field, old), _readable(field, new)))
+    return rows
+
+
+_FIELD_LABELS: dict[str, Any] = {
+    "phones": _("Phones"),
+    "emails": _("Emails"),
+    "tags": _("Tags"),
+    "custom_fields": _("Custom fields"),
+    "status": _("Status"),
+}

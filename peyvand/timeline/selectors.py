@@ -33,7 +33,8 @@ TIMELINE_KINDS: dict[str, tuple[str, ...]] = {
 
 
 def _kind_filter(kinds: list[str]) -> Q:
-    condition = Q()
+    # Start from "nothing": asking only for unknown kinds must not show every event.
+    condition = Q(pk__in=[])
     for kind in kinds:
         for prefix in TIMELINE_KINDS.get(kind, ()):
             condition |= Q(verb__startswith=prefix)
@@ -71,7 +72,7 @@ def tasks_visible_to(user: User | AnonymousUser | None) -> QuerySet[Task]:
     tasks = Task.objects.all()
     if condition is None:
         return tasks
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or not user.is_active:
         return tasks.none()
     return tasks.filter(condition | Q(created_by_id=user.pk))
 

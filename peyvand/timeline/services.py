@@ -79,17 +79,22 @@ def _validate(instance: Any) -> None:
         raise ValidationError(errors)
 
 
+def _validate_activity(activity: Activity) -> None:
+    """A note must say something; then the model's own field checks."""
+    if activity.kind == ActivityKind.NOTE and not activity.body.strip():
+        raise ValidationError(
+            {"body": [ValidationError(_("Write the text of the note."), code="required")]}
+        )
+    _validate(activity)
+
+
 def activity_log(*, actor: User | None, values: Mapping[str, Any]) -> Activity:
     """Log a note, call, meeting, email or SMS against a contact and/or company."""
     if actor is not None:
         require_permission(actor, "write", "timeline")
     activity = Activity(created_by=actor, occurred_at=timezone.now())
     _set_fields(activity, values, ACTIVITY_FIELDS)
-    if activity.kind == ActivityKind.NOTE and not activity.body.strip():
-        raise ValidationError(
-            {"body": [ValidationError(_("Write the text of the note."), code="required")]}
-        )
-    _validate(activity)
+    _validate_activity(activity)
     with transaction.atomic():
         activity.save()
         event_record(
@@ -115,7 +120,7 @@ def activity_update(
         activity = Activity.objects.select_for_update().get(pk=activity.pk)
         before = snapshot(activity, ACTIVITY_FIELDS)
         _set_fields(activity, {k: v for k, v in values.items() if k != "kind"}, ACTIVITY_FIELDS)
-        _validate(activity)
+        _validate_activity(activity)
         activity.save()
         changes = field_changes(before, snapshot(activity, ACTIVITY_FIELDS))
         if changes:
@@ -136,6 +141,8 @@ def activity_delete(*, actor: User | None, activity: Activity) -> None:
     if actor is not None:
         require_permission(actor, "delete", "timeline")
     with transaction.atomic():
+        # Snapshot the stored row, not the caller's possibly stale copy.
+        activity = Activity.objects.select_for_update().get(pk=activity.pk)
         event_record(
             actor=actor,
             verb=f"{activity.kind}.deleted",
@@ -190,8 +197,10 @@ def task_update(*, actor: User | None, task: Task, values: Mapping[str, Any]) ->
     with transaction.atomic():
         task = Task.objects.select_for_update().get(pk=task.pk)
         before = snapshot(task, TASK_FIELDS)
+        previous_remind_at = task.remind_at
         _set_fields(task, values, TASK_FIELDS)
-        if "remind_at" in values and task.remind_at != before["remind_at"]:
+        # Compare datetimes (the snapshot holds strings): only a new time re-arms.
+        if "remind_at" in values and task.remind_at != previous_remind_at:
             task.reminded_at = None
         _validate(task)
         _check_task_times(task)
@@ -225,6 +234,8 @@ def task_delete(*, actor: User | None, task: Task) -> None:
     if actor is not None:
         require_permission(actor, "delete", "tasks")
     with transaction.atomic():
+        # Snapshot the stored row, not the caller's possibly stale copy.
+        task = Task.objects.select_for_update().get(pk=task.pk)
         event_record(
             actor=actor,
             verb="task.deleted",
@@ -254,7 +265,9 @@ def reminders_deliver_due(*, now: datetime.datetime | None = None, limit: int = 
     for task_id in list(due):
         with transaction.atomic():
             task = (
-                Task.objects.select_for_update()
+                # Lock only the task row: PostgreSQL refuses FOR UPDATE on the nullable
+                # side of the outer join that select_related("assignee") adds.
+                Task.objects.select_for_update(of=("self",))
                 .filter(pk=task_id, reminded_at__isnull=True)
                 .select_related("assignee")
                 .first()

@@ -17,7 +17,9 @@ class StyledFormMixin:
     fields: dict[str, forms.Field]
 
     def style_fields(self) -> None:
-        errors = getattr(self, "errors", {}) if getattr(self, "is_bound", False) else {}
+        # Only errors already found: reading ``self.errors`` here would validate the form
+        # before subclasses add their fields (custom fields would then never be checked).
+        errors = getattr(self, "_errors", None) or {}
         for name, field in self.fields.items():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):

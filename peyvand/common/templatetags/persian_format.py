@@ -5,6 +5,7 @@ Registered as a template builtin in settings, so no ``{% load %}`` is needed:
 * ``{{ contact.created|jdate }}`` → ``۱۴۰۳/۰۵/۱۲`` (fa) or ``2024-08-02`` (en)
 * ``{{ note.created|jdatetime }}`` → ``۱۴۰۳/۰۵/۱۲ ۱۴:۰۵`` (fa) or ``2024-08-02 14:05`` (en)
 * ``{{ count|fadigits }}`` → Persian digits when the active language is fa
+* ``{{ phone.number|phone }}`` → ``۰۹۱۲ ۱۲۳ ۴۵۶۷`` (fa) or ``0912 123 4567`` (en) for E.164 input
 * ``{{ deal.amount|money }}`` → ``۱۲٬۳۴۵ تومان``; ``{{ deal.amount|money:"rial" }}`` forces the
   unit, otherwise ``settings.PEYVAND_MONEY_DISPLAY`` decides.
 
@@ -23,6 +24,7 @@ from django.utils.translation import get_language
 from peyvand.common.jalali import format_date, format_datetime
 from peyvand.common.money import format_money
 from peyvand.common.persian import is_farsi, to_persian_digits
+from peyvand.common.validators import format_phone
 
 register = template.Library()
 
@@ -71,3 +73,12 @@ def money_filter(value: object, unit: str | None = None) -> str:
         return str(value)
     display_unit = str(unit or getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
     return format_money(rials, unit=display_unit, language=_language())
+
+
+@register.filter(name="phone", is_safe=False)
+def phone_filter(value: object) -> str:
+    """An E.164 number in the national form (Iran) or international form, digits per language."""
+    if value is None or value == "":
+        return ""
+    text = format_phone(str(value))
+    return to_persian_digits(text) if is_farsi(_language()) else text

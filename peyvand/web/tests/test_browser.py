@@ -1,0 +1,94 @@
+"""The main flow a person does by hand, in a real Chromium driven by Playwright.
+
+Log in, create a contact typed with Arabic ي/ك and Persian digits, find it by searching
+with Persian ی/ک and ASCII digits, see its Jalali birthday, add a note, see it on the
+timeline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.db import connections
+
+from peyvand.accounts.models import Role
+from peyvand.accounts.tests.factories import UserFactory
+from peyvand.contacts.models import Contact
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(live_server: object) -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: run `make browser` (the test set-up does).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # are still synchronous and on their own connection.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="fa-IR", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+        # ORM calls made while Playwright's loop runs get their own connection (Django keys
+        # connections by context); close it here, in that same context.
+        connections.close_all()
+
+
+def test_contact_flow_with_persian_input(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    UserFactory(username="agent", role=Role.SALES)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.fill("#id_username", "agent")
+    page.fill("#id_password", "Pass-word-123")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/contacts/new/")
+    page.fill("#id_first_name", "علي")
+    page.fill("#id_last_name", "كاظمي")
+    page.fill("#id_phones_0", "۰۹۱۲ ۳۴۵ ۶۷۸۹")
+    page.fill("#id_birthday", "۱۳۶۹/۰۲/۱۱")
+    page.click("#contact-form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/contacts/*/")
+
+    contact = Contact.objects.get()
+    assert (contact.first_name, contact.last_name) == ("علی", "کاظمی")
+    assert contact.birthday is not None and contact.birthday.isoformat() == "1990-05-01"
+    assert page.inner_text("#contact-birthday").strip() == "۱۳۶۹/۰۲/۱۱"
+    assert page.inner_text("#contact-name").strip() == "علی کاظمی"
+
+    for query in ("علی کاظمی", "09123456789"):
+        page.goto(f"{live_server.url}/")
+        page.fill("#global-search", query)
+        result = page.locator("#search-result-list a", has_text="علی کاظمی")
+        result.wait_for()
+        assert result.count() == 1, query
+    result.click()
+    page.wait_for_url(f"{live_server.url}/contacts/{contact.pk}/")
+
+    page.fill("#activity-body", "مشتری پیش‌فاکتور خواست.")
+    page.click("#activity-submit")
+    page.wait_for_url(f"{live_server.url}/contacts/{contact.pk}/")
+    first_event = page.locator("#timeline-list > li").first
+    assert first_event.get_attribute("data-verb") == "note.logged"
+    assert "مشتری پیش‌فاکتور خواست." in first_event.inner_text()
