@@ -10,35 +10,31 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
-        auth_views.PasswordChangeView.as_view(template_name="accounts/password/change_form.html"),
+        auth_views.PasswordChangeView.as_view(template_name="accounts/password/form.html"),
         name="password_change",
     ),
     path(
         "password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(
-            template_name="accounts/password/change_done.html"
-        ),
+        auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password/done.html"),
         name="password_change_done",
     ),
     path("password/reset/", views.ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(
         "password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password/reset_done.html"),
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password/done.html"),
         name="password_reset_done",
     ),
     path(
         "password/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="accounts/password/reset_confirm.html",
+            template_name="accounts/password/form.html",
             success_url=reverse_lazy("password_reset_complete"),
         ),
         name="password_reset_confirm",
     ),
     path(
         "password/reset/complete/",
-        auth_views.PasswordResetCompleteView.as_view(
-            template_name="accounts/password/reset_complete.html"
-        ),
+        auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password/done.html"),
         name="password_reset_complete",
     ),
 ]

@@ -71,7 +71,7 @@ class ThrottledLoginView(auth_views.LoginView):
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
     """Password reset by email, limited per address so it cannot be used to spam."""
 
-    template_name = "accounts/password/reset_form.html"
+    template_name = "accounts/password/form.html"
     email_template_name = "registration/password_reset_email.txt"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("search/", views.search, name="search"),
     path("notifications/", views.notifications, name="notifications"),
+    path("notifications/bell/", views.notification_bell, name="notification_bell"),
     path("notifications/read/", views.notifications_mark_read, name="notifications_read"),
     path(
         "notifications/<int:notification_id>/open/",

@@ -59,6 +59,12 @@ def notifications(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
+def notification_bell(request: AuthenticatedRequest) -> HttpResponse:
+    """The header bell alone, polled by htmx so a due reminder shows without a reload."""
+    return render(request, "web/_notification_bell.html")
+
+
+@login_required
 @require_POST
 def notification_open(request: AuthenticatedRequest, notification_id: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=notification_id, user=request.user)

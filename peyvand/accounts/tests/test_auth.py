@@ -189,7 +189,7 @@ class TestPasswordChange:
         client = logged_in(sales_user)
         page = client.get("/accounts/password/change/")
         assert page.status_code == 200
-        assert page.templates[0].name == ("accounts/password/change_form.html")
+        assert page.templates[0].name == ("accounts/password/form.html")
         assert 'id="notification-bell"' in page.content.decode()
         wrong = client.post(
             "/accounts/password/change/",
@@ -213,7 +213,7 @@ class TestPasswordChange:
         assert response["Location"] == "/accounts/password/change/done/"
         done = client.get(response["Location"])
         assert done.status_code == 200
-        assert done.templates[0].name == ("accounts/password/change_done.html")
+        assert done.templates[0].name == ("accounts/password/done.html")
         sales_user.refresh_from_db()
         assert sales_user.check_password("Another-pass-456")
         assert is_logged_in(client)  # the session survives its own password change
@@ -261,7 +261,7 @@ class TestPasswordReset:
         make_user(email="other@example.ir")
         page = client.get("/accounts/password/reset/")
         assert page.status_code == 200
-        assert page.templates[0].name == ("accounts/password/reset_form.html")
+        assert page.templates[0].name == ("accounts/password/form.html")
         with override_settings(
             EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
             EMAIL_HOST="127.0.0.1",
@@ -274,7 +274,7 @@ class TestPasswordReset:
         assert response.status_code == 302
         assert response["Location"] == "/accounts/password/reset/sent/"
         sent = client.get(response["Location"])
-        assert sent.templates[0].name == ("accounts/password/reset_done.html")
+        assert sent.templates[0].name == ("accounts/password/done.html")
 
         assert len(inbox.messages) == 1
         recipients, message = inbox.messages[0]

@@ -407,10 +407,14 @@ class TestReminders:
         dashboard = client.get("/")
         assert dashboard.context["unread_notifications"] == 1
         assert re.search(
-            r'id="notification-bell">\s*<i class="bi bi-bell"></i>'
+            r'id="notification-bell"[^>]*>\s*<i class="bi bi-bell"></i>'
             r'<span class="badge rounded-pill text-bg-danger">۱</span>',
             _text(dashboard),
         )
+        bell = client.get("/notifications/bell/")
+        assert bell.status_code == 200
+        assert _text(bell).count('<span class="badge rounded-pill text-bg-danger">۱</span>') == 1
+        assert "<html" not in _text(bell)
         listing = client.get("/notifications/")
         assert [item.pk for item in listing.context["notifications"]] == [notification.pk]
         assert f'action="/notifications/{notification.pk}/open/"' in _text(listing)
