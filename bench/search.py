@@ -48,7 +48,7 @@ def build(contacts: int, batch: int = 5000) -> None:
     from django.db import transaction
 
     from peyvand.common.iran import CITIES, PROVINCES
-    from peyvand.common.persian import clean_persian
+    from peyvand.common.persian import clean_persian, name_key
     from peyvand.common.validators import normalize_phone
     from peyvand.contacts.demo_data import (
         FIRST_NAMES_FEMALE,
@@ -86,6 +86,7 @@ def build(contacts: int, batch: int = 5000) -> None:
                 owner=rng.choice(owners),
             )
             contact.search_text = contact_search_text(contact, [number], [], searchable_keys=())
+            contact.name_key = name_key(contact.first_name, contact.last_name)
             rows.append(contact)
             phones.append(number)
         with transaction.atomic():

@@ -181,3 +181,14 @@ def search_key(value: str) -> str:
     value = _WHITESPACE_RE.sub("", normalize_text(value))
     table = _SEARCH_KEY_STRIP_EMAIL if "@" in value else _SEARCH_KEY_STRIP
     return value.translate(table)
+
+
+def name_key(*parts: str) -> str:
+    """An order-independent key for a name given in parts, for duplicate blocking.
+
+    The :func:`search_key` of each part (so spacing, ZWNJ, letter forms and digits inside a
+    part do not matter), sorted and joined: a person's ``("علي", "رضايي")`` and
+    ``("رضایی", "علی")`` share one key, as do ``("عبد الله", …)`` and ``("عبدالله", …)``.
+    Empty when no part has letters or digits.
+    """
+    return "".join(sorted(key for key in map(search_key, parts) if key))

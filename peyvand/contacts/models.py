@@ -109,6 +109,7 @@ class Company(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     search_text = models.TextField(editable=False, default="")
+    name_key = models.CharField(editable=False, max_length=200, default="", db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -179,6 +180,8 @@ class Contact(models.Model):
     description = models.TextField(_("notes"), blank=True)
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     search_text = models.TextField(editable=False, default="")
+    # Order-independent normalized name (common.persian.name_key), for duplicate blocking.
+    name_key = models.CharField(editable=False, max_length=200, default="", db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

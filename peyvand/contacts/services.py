@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.permissions import Area, require_permission
-from peyvand.common.persian import clean_persian, search_key
+from peyvand.common.persian import clean_persian, name_key, search_key
 from peyvand.common.validators import (
     normalize_company_national_id,
     normalize_economic_code,
@@ -162,7 +162,9 @@ def _clean_list(
 
 def _full_clean(instance: Model, errors: dict[str, list[ValidationError]]) -> None:
     try:
-        instance.full_clean(exclude=[*errors.keys(), "search_text"], validate_unique=False)
+        instance.full_clean(
+            exclude=[*errors.keys(), "search_text", "name_key"], validate_unique=False
+        )
     except ValidationError as error:
         for key, messages in error.error_dict.items():
             errors.setdefault(key, []).extend(messages)
@@ -267,7 +269,10 @@ def _store_contact_children(
         emails if emails is not None else list(contact.emails.values_list("address", flat=True))
     )
     contact.search_text = contact_search_text(contact, current_phones, current_emails)
-    Contact.objects.filter(pk=contact.pk).update(search_text=contact.search_text)
+    contact.name_key = name_key(contact.first_name, contact.last_name)[:200]
+    Contact.objects.filter(pk=contact.pk).update(
+        search_text=contact.search_text, name_key=contact.name_key
+    )
 
 
 def contact_create(*, actor: User | None, values: Mapping[str, Any]) -> Contact:
@@ -460,6 +465,7 @@ def _save_company(*, company: Company, values: Mapping[str, Any], is_new: bool) 
                 errors[key] = list(messages)
     _full_clean(company, errors)
     company.search_text = _company_search_text(company)
+    company.name_key = name_key(company.name)[:200]
 
 
 def company_create(*, actor: User | None, values: Mapping[str, Any]) -> Company:

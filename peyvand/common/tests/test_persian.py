@@ -250,3 +250,25 @@ def test_integer_digits_round_trip(number: int) -> None:
     persian = to_persian_digits(str(number))
     assert all(char in "۰۱۲۳۴۵۶۷۸۹" for char in persian)
     assert int(to_ascii_digits(persian)) == number
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("علي", "رضايي"), ("رضایی", "علی")),
+        (("عبد الله", "کریمی"), ("کريمي", "عبد‌الله")),
+        (("۰۹۱۲ نام",), ("0912نام",)),
+    ],
+)
+def test_name_key_ignores_part_order_letter_forms_and_spacing(
+    first: tuple[str, ...], second: tuple[str, ...]
+) -> None:
+    from peyvand.common.persian import name_key
+
+    assert name_key(*first) == name_key(*second) != ""
+
+
+def test_name_key_of_a_name_without_letters_is_empty() -> None:
+    from peyvand.common.persian import name_key
+
+    assert name_key(" - ", "، ") == ""
