@@ -212,6 +212,9 @@ PEYVAND_LOGIN_ATTEMPTS_PER_ADDRESS = int(os.environ.get("PEYVAND_LOGIN_ATTEMPTS_
 # Money is stored in Rials; this is how it is shown by default ("toman" or "rial").
 PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
 
+# Exports larger than this many rows are built in the background with a download link.
+PEYVAND_EXPORT_INLINE_LIMIT = int(os.environ.get("PEYVAND_EXPORT_INLINE_LIMIT", "10000"))
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

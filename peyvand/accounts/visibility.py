@@ -72,3 +72,21 @@ def scope_by_owner(
     if condition is None:
         return queryset
     return queryset.filter(condition)
+
+
+def owners_visible_to(user: User, object_type: ObjectType | str) -> QuerySet[User]:
+    """Active users whose records of ``object_type`` ``user`` sees (the mirror of the rules
+    above): handing a record to anyone else would make it vanish from the user's view."""
+    from .models import User as UserModel
+
+    users = UserModel.objects.filter(is_active=True)
+    if not user.is_authenticated or not user.is_active:
+        return users.none()
+    if user.is_superuser or user.role == Role.ADMIN:
+        return users
+    level = visibility_level(str(object_type))
+    if level == VisibilityLevel.EVERYONE:
+        return users
+    if user.role == Role.MANAGER or level == VisibilityLevel.TEAM:
+        return users.filter(Q(pk=user.pk) | Q(pk__in=teammate_ids(user))).distinct()
+    return users.filter(pk=user.pk)

@@ -346,3 +346,138 @@ class CustomField(models.Model):
 
     def label(self, language: str) -> str:
         return self.label_en if language == "en" and self.label_en else self.label_fa
+
+
+class DuplicatePolicy(models.TextChoices):
+    """What an import does with a row that matches an existing contact."""
+
+    SKIP = "skip", _("Skip the row")
+    FILL_EMPTY = "fill_empty", _("Fill in empty fields only")
+    OVERWRITE = "overwrite", _("Overwrite with the file's values")
+    CREATE = "create", _("Create a new contact anyway")
+
+
+class ImportStatus(models.TextChoices):
+    MAPPING = "mapping", _("Waiting for column mapping")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    PREVIEWED = "previewed", _("Dry run finished")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+class SavedImportMapping(models.Model):
+    """A column mapping kept by name, to reuse for files from the same source."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    mapping = models.JSONField(_("mapping"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("saved import mapping")
+        verbose_name_plural = _("saved import mappings")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    """One contact import from a file: its mapping, policy, progress and outcome.
+
+    ``rows_done`` is the checkpoint: it is advanced in the same transaction as each batch,
+    so a crash leaves whole batches only and a rerun continues after the last one.
+    """
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=10)
+    detected = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    duplicate_policy = models.CharField(
+        _("when a contact already exists"),
+        max_length=20,
+        choices=DuplicatePolicy.choices,
+        default=DuplicatePolicy.FILL_EMPTY,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner of new contacts"),
+    )
+    tags = models.JSONField(_("tags to add"), default=list, blank=True)
+    is_dry_run = models.BooleanField(_("dry run"), default=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.MAPPING
+    )
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    rejects_file = models.FileField(upload_to="imports/rejects/", blank=True)
+    # Size of the rejects file at the last checkpoint: a resumed run cuts it back to this.
+    rejects_bytes = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status in {ImportStatus.DONE, ImportStatus.PREVIEWED} else 0
+        return min(100, round(100 * self.rows_done / self.total_rows))
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (XLSX)"
+    VCARD = "vcf", "vCard"
+
+
+class ExportJob(models.Model):
+    """A large export built in the background; the file is kept for its owner to download."""
+
+    object_type = models.CharField(max_length=10, default="contact")
+    file_format = models.CharField(_("format"), max_length=10, choices=ExportFormat.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    selected_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    row_count = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/", blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.file_format} #{self.pk}"

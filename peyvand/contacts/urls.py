@@ -1,17 +1,26 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "contacts"
 urlpatterns = [
     path("", views.contact_list, name="list"),
     path("new/", views.contact_create, name="create"),
     path("export.csv", views.contact_export, name="export"),
+    path("export/", views.contact_export, name="export_as"),
+    path("exports/<int:job_id>/", views.export_detail, name="export_detail"),
+    path("exports/<int:job_id>/download/", views.export_download, name="export_download"),
+    path("companies/export/", views.company_export, name="company_export"),
     path("bulk/", views.contact_bulk, name="bulk"),
     path("<int:contact_id>/", views.contact_detail, name="detail"),
     path("<int:contact_id>/edit/", views.contact_edit, name="edit"),
     path("<int:contact_id>/delete/", views.contact_delete, name="delete"),
     path("<int:contact_id>/consent/", views.contact_consent, name="consent"),
+    path("import/", import_views.import_list, name="import_list"),
+    path("import/<int:job_id>/", import_views.import_detail, name="import_detail"),
+    path("import/<int:job_id>/progress/", import_views.import_progress, name="import_progress"),
+    path("import/<int:job_id>/run/", import_views.import_run, name="import_run"),
+    path("import/<int:job_id>/rejects.csv", import_views.import_rejects, name="import_rejects"),
     path("companies/", views.company_list, name="company_list"),
     path("companies/new/", views.company_create, name="company_create"),
     path("companies/options/", views.company_autocomplete, name="company_options"),

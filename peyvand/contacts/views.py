@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,8 +33,20 @@ from peyvand.timeline.views import timeline_context
 from peyvand.web.form_errors import add_service_errors
 
 from . import services
+from .exporting import company_rows, contact_rows, csv_chunks, vcard_chunks, xlsx_bytes
+from .exports import export_job_start
 from .forms import BulkActionForm, CompanyForm, ConsentForm, ContactForm, split_tags
-from .models import Channel, Company, Contact, CustomField, LifecycleStage, Source, Tag
+from .models import (
+    Channel,
+    Company,
+    Contact,
+    CustomField,
+    ExportFormat,
+    ExportJob,
+    LifecycleStage,
+    Source,
+    Tag,
+)
 from .selectors import (
     COMPANY_SORTS,
     CONTACT_SORTS,
@@ -106,68 +123,102 @@ def contact_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "contacts/contact_list.html", context)
 
 
-def _csv_rows(contacts: QuerySet[Contact]) -> Iterator[list[str]]:
-    yield [
-        "id",
-        "first_name",
-        "last_name",
-        "phones",
-        "emails",
-        "national_id",
-        "birthday",
-        "city",
-        "province",
-        "lifecycle_stage",
-        "owner",
-        "company",
-        "tags",
-    ]
-    for contact in contacts.iterator(chunk_size=2000):
-        yield [
-            str(contact.pk),
-            contact.first_name,
-            contact.last_name,
-            " ".join(phone.number for phone in contact.phones.all()),
-            " ".join(email.address for email in contact.emails.all()),
-            contact.national_id,
-            contact.birthday.isoformat() if contact.birthday else "",
-            contact.city,
-            contact.province,
-            contact.lifecycle_stage,
-            contact.owner.username if contact.owner else "",
-            contact.company.name if contact.company else "",
-            "، ".join(tag.name for tag in contact.tags.all()),
-        ]
+EXPORT_TYPES: dict[str, tuple[str, str]] = {
+    ExportFormat.CSV: ("text/csv; charset=utf-8", "csv"),
+    ExportFormat.XLSX: (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    ExportFormat.VCARD: ("text/vcard; charset=utf-8", "vcf"),
+}
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _export_response(contacts: QuerySet[Contact]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    rows = (
-        contacts.select_related("owner", "company")
-        .prefetch_related("phones", "emails", "tags")
-        .order_by("id")
-    )
-
-    def stream() -> Iterator[str]:
-        yield "\ufeff"  # BOM so Excel opens Persian text as UTF-8
-        for row in _csv_rows(rows):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+def _export(
+    request: AuthenticatedRequest,
+    *,
+    object_type: str,
+    queryset: QuerySet[Any],
+    file_format: str,
+    filters: dict[str, str],
+    selected_ids: list[int] | None = None,
+) -> HttpResponseBase:
+    """Small exports stream now; large ones become a background job with a download link."""
+    if file_format not in EXPORT_TYPES or (
+        object_type == "company" and file_format == ExportFormat.VCARD
+    ):
+        raise Http404
+    if queryset.count() > settings.PEYVAND_EXPORT_INLINE_LIMIT:
+        job = export_job_start(
+            actor=request.user,
+            object_type=object_type,
+            file_format=file_format,
+            filters=filters,
+            selected_ids=selected_ids or [],
+        )
+        messages.info(request, _("The export is being prepared; download it from this page."))
+        return redirect("contacts:export_detail", job.pk)
+    content_type, extension = EXPORT_TYPES[file_format]
+    filename = f"{object_type}s.{extension}"
+    rows = contact_rows(queryset) if object_type == "contact" else company_rows(queryset)
+    response: HttpResponseBase
+    if file_format == ExportFormat.XLSX:
+        response = HttpResponse(xlsx_bytes(rows), content_type=content_type)
+    elif file_format == ExportFormat.VCARD:
+        response = StreamingHttpResponse(vcard_chunks(queryset), content_type=content_type)
+    else:
+        response = StreamingHttpResponse(csv_chunks(rows), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @login_required
-def contact_export(request: AuthenticatedRequest) -> StreamingHttpResponse:
-    """The filtered list as CSV (only what the user may see)."""
+def contact_export(request: AuthenticatedRequest, file_format: str = "csv") -> HttpResponseBase:
+    """The filtered list as CSV, XLSX or vCard (only what the user may see)."""
     require_permission(request.user, "read", "contacts")
-    return _export_response(contacts_filtered(request.user, _filters(request)))
+    filters = _filters(request)
+    return _export(
+        request,
+        object_type="contact",
+        queryset=contacts_filtered(request.user, filters),
+        file_format=request.GET.get("format", file_format),
+        filters=filters,
+    )
+
+
+@login_required
+def company_export(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The filtered company list as CSV or XLSX."""
+    require_permission(request.user, "read", "companies")
+    filters = _filters(request)
+    return _export(
+        request,
+        object_type="company",
+        queryset=companies_filtered(request.user, filters),
+        file_format=request.GET.get("format", "csv"),
+        filters=filters,
+    )
+
+
+@login_required
+def export_detail(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
+    job = ExportJob.objects.filter(pk=job_id, created_by=request.user).first()
+    if job is None:
+        raise Http404
+    return render(request, "contacts/export_detail.html", {"job": job})
+
+
+@login_required
+def export_download(request: AuthenticatedRequest, job_id: int) -> FileResponse:
+    job = ExportJob.objects.filter(pk=job_id, created_by=request.user).first()
+    if job is None or not job.file:
+        raise Http404
+    content_type, extension = EXPORT_TYPES[job.file_format]
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=f"{job.object_type}s-{job.pk}.{extension}",
+        content_type=content_type,
+    )
 
 
 @login_required
@@ -186,7 +237,15 @@ def contact_bulk(request: AuthenticatedRequest) -> HttpResponseBase:
     selected = list(data["selected"])
     if data["action"] == "export":
         require_permission(request.user, "read", "contacts")
-        return _export_response(visible.filter(pk__in=[contact.pk for contact in selected]))
+        ids = [contact.pk for contact in selected]
+        return _export(
+            request,
+            object_type="contact",
+            queryset=visible.filter(pk__in=ids),
+            file_format=request.POST.get("format", ExportFormat.CSV),
+            filters={},
+            selected_ids=ids,
+        )
     require_permission(request.user, "write", "contacts")
     if data["action"] == "assign":
         count = services.contacts_bulk_update(
@@ -380,6 +439,7 @@ def company_list(request: AuthenticatedRequest) -> HttpResponse:
         "next_cursor": page.next_cursor,
         "next_query": _querystring(filters, cursor=page.next_cursor or ""),
         "filters": filters,
+        "export_query": _querystring(filters),
         "can_write": has_permission(request.user, "write", "companies"),
     }
     return render(request, "contacts/company_list.html", context)

@@ -74,3 +74,32 @@ def event_record(
         summary=summary[:300],
         payload=json_value(dict(payload or {})),
     )
+
+
+def events_record_bulk(
+    *,
+    actor: User | None,
+    verb: str,
+    subjects: Iterable[tuple[models.Model, Contact | None, Company | None, str, Mapping[str, Any]]],
+) -> int:
+    """Append one event per ``(subject, contact, company, summary, payload)`` in one query.
+
+    For bulk work (imports, merges) where one summary event per touched record is the rule.
+    """
+    now = timezone.now()
+    rows = [
+        Event(
+            occurred_at=now,
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            verb=verb,
+            subject_type=subject._meta.model_name or "",
+            subject_id=subject.pk,
+            contact=contact,
+            company=company,
+            summary=summary[:300],
+            payload=json_value(dict(payload)),
+        )
+        for subject, contact, company, summary, payload in subjects
+    ]
+    Event.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -269,4 +269,5 @@ def test_contact_export(client_for: Any, seller: User) -> None:
     export_queries()
     small = export_queries()
     grow(LARGE - SMALL)
-    assert (small, export_queries()) == (8, 8)
+    # one of them counts the rows, to choose between streaming and a background export
+    assert (small, export_queries()) == (9, 9)

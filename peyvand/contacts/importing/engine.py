@@ -1,0 +1,548 @@
+"""Running an import: batches of parsed rows matched, merged and written in bulk.
+
+Each batch is one transaction that also advances ``ImportJob.rows_done``; a crash or kill
+leaves whole batches only, and running the job again continues after the last one.
+Existing contacts are matched on national ID, phone and email (and on name + city as a
+weaker rule) among the contacts the importing user may see; rows of the same file match
+each other the same way. One summary event (``contact.imported``) is written per record
+touched, not one per field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from peyvand.accounts.models import User
+from peyvand.common.persian import name_key, normalize_text
+from peyvand.contacts.custom_fields import searchable_custom_keys
+from peyvand.contacts.models import (
+    Company,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    DuplicatePolicy,
+    ImportJob,
+    ImportStatus,
+    Tag,
+)
+from peyvand.contacts.selectors import contacts_visible_to
+from peyvand.contacts.services import contact_search_text, tags_resolve
+from peyvand.timeline.events import events_record_bulk
+
+from .readers import open_source
+from .rows import ParsedRow, RowParser
+
+BATCH_SIZE = 1000
+SCALAR_FIELDS = (
+    "first_name",
+    "last_name",
+    "national_id",
+    "birthday",
+    "gender",
+    "job_title",
+    "province",
+    "city",
+    "address",
+    "postal_code",
+    "source",
+    "lifecycle_stage",
+    "description",
+)
+Progress = Callable[[ImportJob], None]
+
+
+@dataclass
+class BatchOutcome:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: list[ParsedRow] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    """A new contact to create, possibly merged from several rows of the file."""
+
+    row: ParsedRow
+    values: dict[str, Any]
+
+
+def _merge_into(target: dict[str, Any], incoming: dict[str, Any], *, overwrite: bool) -> None:
+    for key, value in incoming.items():
+        if key in {"phones", "emails", "tags"}:
+            items = target.setdefault(key, [])
+            items.extend(item for item in value if item not in items)
+        elif value not in (None, "") and (overwrite or target.get(key) in (None, "")):
+            target[key] = value
+
+
+class ImportRunner:
+    """Runs one ``ImportJob`` (dry or real) from its checkpoint to the end of the file."""
+
+    def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
+        self.job = job
+        self.actor: User | None = job.created_by
+        self.parser = RowParser(job.mapping)
+        self.progress = progress
+        self.visible: QuerySet[Contact] = contacts_visible_to(self.actor)
+        self.searchable_keys = searchable_custom_keys("contact")
+        # Dry runs write nothing, so rows of the file are matched against earlier rows here.
+        self.seen_keys: dict[tuple[str, str], int] = {}
+        self.preview_ids = 0
+        self.rejects: Any = None
+        self.rejects_text: Any = None
+        self.rejects_writer: Any = None
+        self.rejects_headers: list[str] = []
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self) -> ImportJob:
+        job = self.job
+        if job.total_rows is None:
+            counter = open_source(job.file.path, file_format=job.file_format)
+            try:
+                job.total_rows = sum(1 for _row in counter)
+            finally:
+                counter.close()
+        if job.is_dry_run:
+            self._reset_counts()
+        job.status = ImportStatus.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["total_rows", "status", "started_at", "rows_done"])
+        source = open_source(job.file.path, file_format=job.file_format)
+        self._open_rejects(source.headers)
+        try:
+            batch: list[ParsedRow] = []
+            for source_row in source:
+                if source_row.number <= job.rows_done:
+                    continue
+                batch.append(self.parser.parse(source_row.number, source_row.values))
+                if len(batch) >= BATCH_SIZE:
+                    self._run_batch(batch)
+                    batch = []
+            if batch:
+                self._run_batch(batch)
+        finally:
+            source.close()
+            self._close_rejects()
+        job.status = ImportStatus.PREVIEWED if job.is_dry_run else ImportStatus.DONE
+        job.finished_at = timezone.now()
+        job.save()
+        return job
+
+    def _reset_counts(self) -> None:
+        job = self.job
+        job.rows_done = 0
+        job.created_count = job.updated_count = job.skipped_count = job.rejected_count = 0
+
+    def _run_batch(self, rows: list[ParsedRow]) -> None:
+        job = self.job
+        with transaction.atomic():
+            outcome = self._apply(rows)
+            self._write_rejects(outcome.rejected)
+            job.rows_done = rows[-1].number
+            job.created_count += outcome.created
+            job.updated_count += outcome.updated
+            job.skipped_count += outcome.skipped
+            job.rejected_count += len(outcome.rejected)
+            job.save(
+                update_fields=[
+                    "rows_done",
+                    "created_count",
+                    "updated_count",
+                    "skipped_count",
+                    "rejected_count",
+                    "rejects_file",
+                    "rejects_bytes",
+                ]
+            )
+        if self.progress is not None:
+            self.progress(job)
+
+    # --- matching and writing --------------------------------------------------------------
+
+    def _apply(self, rows: list[ParsedRow]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        valid = []
+        for row in rows:
+            if row.is_valid:
+                valid.append(row)
+            else:
+                outcome.rejected.append(row)
+        policy = self.job.duplicate_policy
+        existing = self._existing_matches(valid) if policy != DuplicatePolicy.CREATE else {}
+        pending: list[_Pending] = []
+        pending_by_key: dict[tuple[str, str], _Pending] = {}
+        updates: dict[int, dict[str, Any]] = {}
+        rows_per_target: dict[int, int] = {}
+        overwrite = policy == DuplicatePolicy.OVERWRITE
+        for row in valid:
+            keys = self._keys(row) if policy != DuplicatePolicy.CREATE else []
+            match_id = next((existing[key] for key in keys if key in existing), None)
+            if match_id is None and self.job.is_dry_run:
+                # A contact an earlier batch of this preview would have created.
+                match_id = next((self.seen_keys[k] for k in keys if k in self.seen_keys), None)
+            if match_id is not None:
+                if policy == DuplicatePolicy.SKIP:
+                    outcome.skipped += 1
+                else:
+                    _merge_into(updates.setdefault(match_id, {}), row.values, overwrite=overwrite)
+                    rows_per_target[match_id] = rows_per_target.get(match_id, 0) + 1
+                continue
+            twin = next((pending_by_key[key] for key in keys if key in pending_by_key), None)
+            if twin is not None:
+                # A repeat of an earlier row of this file: its values join that row's.
+                if policy != DuplicatePolicy.SKIP:
+                    _merge_into(twin.values, row.values, overwrite=overwrite)
+                outcome.skipped += 1
+                continue
+            item = _Pending(row=row, values=dict(row.values))
+            pending.append(item)
+            for key in keys:
+                pending_by_key.setdefault(key, item)
+        if self.job.is_dry_run:
+            outcome.created = len(pending)
+            for item in pending:
+                self.preview_ids -= 1
+                for key in self._keys(item.row):
+                    self.seen_keys.setdefault(key, self.preview_ids)
+            existing_updates = {key: value for key, value in updates.items() if key > 0}
+            changed = self._update(existing_updates, policy, write=False)
+            # Rows joining contacts this preview would create are counted as updates.
+            changed |= {key for key in updates if key < 0}
+        else:
+            outcome.created = self._create(pending)
+            changed = self._update(updates, policy, write=True)
+        for target, count in rows_per_target.items():
+            if target in changed:
+                outcome.updated += count
+            else:
+                outcome.skipped += count
+        return outcome
+
+    def _keys(self, row: ParsedRow) -> list[tuple[str, str]]:
+        keys = list(row.match_keys)
+        weak = row.weak_key
+        if weak is not None:
+            keys.append(("name_city", f"{weak[0]}|{weak[1]}"))
+        return keys
+
+    def _existing_matches(self, rows: list[ParsedRow]) -> dict[tuple[str, str], int]:
+        """Key → id of a visible contact that has it (the oldest one when several do)."""
+        wanted: dict[str, set[str]] = {"national_id": set(), "phone": set(), "email": set()}
+        names: set[str] = set()
+        for row in rows:
+            for kind, value in row.match_keys:
+                wanted[kind].add(value)
+            weak = row.weak_key
+            if weak is not None:
+                names.add(weak[0])
+        found: dict[tuple[str, str], int] = {}
+
+        def keep(kind: str, pairs: Iterable[tuple[str, int]]) -> None:
+            for value, contact_id in pairs:
+                key = (kind, value)
+                found[key] = min(found.get(key, contact_id), contact_id)
+
+        national_ids, phones, emails = wanted["national_id"], wanted["phone"], wanted["email"]
+        visible_ids = self.visible.values("pk")
+        if national_ids:
+            keep(
+                "national_id",
+                self.visible.filter(national_id__in=national_ids).values_list("national_id", "pk"),
+            )
+        if phones:
+            keep(
+                "phone",
+                ContactPhone.objects.filter(
+                    number__in=phones, contact_id__in=visible_ids
+                ).values_list("number", "contact_id"),
+            )
+        if emails:
+            keep(
+                "email",
+                ContactEmail.objects.filter(
+                    address__in=emails, contact_id__in=visible_ids
+                ).values_list("address", "contact_id"),
+            )
+        if names:
+            keep(
+                "name_city",
+                (
+                    (f"{key}|{normalize_text(city)}", contact_id)
+                    for key, city, contact_id in self.visible.filter(
+                        name_key__in=names
+                    ).values_list("name_key", "city", "pk")
+                ),
+            )
+        return found
+
+    def _companies(self, names: Iterable[str]) -> dict[str, Company]:
+        """Companies by name (matched on their normalized key), created when missing."""
+        wanted = {name_key(name): name for name in names if name}
+        found = {
+            company.name_key: company
+            for company in Company.objects.filter(name_key__in=list(wanted))
+        }
+        missing = [
+            Company(
+                name=name,
+                name_key=key,
+                search_text=key,
+                owner=self.job.owner,
+                created_by=self.actor,
+            )
+            for key, name in wanted.items()
+            if key not in found
+        ]
+        for company in Company.objects.bulk_create(missing):
+            found[company.name_key] = company
+        if missing:
+            events_record_bulk(
+                actor=self.actor,
+                verb="company.imported",
+                subjects=(
+                    (company, None, company, company.name, {"import": self.job.pk})
+                    for company in missing
+                ),
+            )
+        return {wanted[key]: company for key, company in found.items() if key in wanted}
+
+    def _create(self, pending: list[_Pending]) -> int:
+        if not pending:
+            return 0
+        companies = self._companies(item.values.get("company", "") for item in pending)
+        contacts = []
+        for item in pending:
+            values = item.values
+            contact = Contact(
+                owner=self.job.owner,
+                created_by=self.actor,
+                company=companies.get(values.get("company", "")),
+                **{key: values[key] for key in SCALAR_FIELDS if key in values},
+            )
+            contact.name_key = name_key(contact.first_name, contact.last_name)[:200]
+            contact.search_text = contact_search_text(
+                contact,
+                values.get("phones", []),
+                values.get("emails", []),
+                searchable_keys=self.searchable_keys,
+            )
+            contacts.append(contact)
+        created = Contact.objects.bulk_create(contacts, batch_size=500)
+        phones, emails = [], []
+        tag_links: list[tuple[int, str]] = []
+        for contact, item in zip(created, pending, strict=True):
+            phones += [
+                ContactPhone(contact=contact, number=number, position=index)
+                for index, number in enumerate(item.values.get("phones", []))
+            ]
+            emails += [
+                ContactEmail(contact=contact, address=address, position=index)
+                for index, address in enumerate(item.values.get("emails", []))
+            ]
+            tag_links += [(contact.pk, name) for name in self._tag_names(item.values)]
+        ContactPhone.objects.bulk_create(phones, batch_size=2000)
+        ContactEmail.objects.bulk_create(emails, batch_size=2000)
+        self._link_tags(tag_links)
+        events_record_bulk(
+            actor=self.actor,
+            verb="contact.imported",
+            subjects=(
+                (
+                    contact,
+                    contact,
+                    contact.company,
+                    contact.full_name,
+                    {"import": self.job.pk, "action": "created", "row": item.row.number},
+                )
+                for contact, item in zip(created, pending, strict=True)
+            ),
+        )
+        return len(created)
+
+    def _tag_names(self, values: dict[str, Any]) -> list[str]:
+        return [*values.get("tags", []), *self.job.tags]
+
+    def _link_tags(self, links: list[tuple[int, str]]) -> None:
+        if not links:
+            return
+        tags = {tag.name: tag for tag in tags_resolve({name for _id, name in links})}
+        through = Contact.tags.through
+        through.objects.bulk_create(
+            [through(contact_id=contact_id, tag_id=tags[name].pk) for contact_id, name in links],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+
+    def _update(self, updates: dict[int, dict[str, Any]], policy: str, *, write: bool) -> set[int]:
+        """Apply matched rows to existing contacts; returns the ids of those that changed.
+
+        With ``write=False`` (a preview) the changes are worked out but nothing is saved.
+        """
+        if not updates:
+            return set()
+        overwrite = policy == DuplicatePolicy.OVERWRITE
+        contacts_query = Contact.objects.filter(pk__in=list(updates)).prefetch_related(
+            "phones", "emails"
+        )
+        if write:
+            contacts_query = contacts_query.select_for_update(of=("self",))
+        contacts = {contact.pk: contact for contact in contacts_query}
+        companies = (
+            self._companies(values.get("company", "") for values in updates.values())
+            if write
+            else {}
+        )
+        changed_contacts, new_phones, new_emails, events = [], [], [], []
+        tag_links: list[tuple[int, str]] = []
+        for contact_id, values in updates.items():
+            contact = contacts[contact_id]
+            changes: dict[str, list[Any]] = {}
+            for key in SCALAR_FIELDS:
+                value = values.get(key)
+                current = getattr(contact, key)
+                if value in (None, "") or value == current:
+                    continue
+                if overwrite or current in (None, ""):
+                    changes[key] = [current, value]
+                    setattr(contact, key, value)
+            company = companies.get(values.get("company", ""))
+            if (
+                company is not None
+                and (overwrite or contact.company_id is None)
+                and contact.company_id != company.pk
+            ):
+                changes["company"] = [contact.company_id, company.pk]
+                contact.company = company
+            phones = [phone.number for phone in contact.phones.all()]
+            added_phones = [number for number in values.get("phones", []) if number not in phones]
+            emails = [email.address for email in contact.emails.all()]
+            added_emails = [item for item in values.get("emails", []) if item not in emails]
+            new_phones += [
+                ContactPhone(contact=contact, number=number, position=len(phones) + index)
+                for index, number in enumerate(added_phones)
+            ]
+            new_emails += [
+                ContactEmail(contact=contact, address=address, position=len(emails) + index)
+                for index, address in enumerate(added_emails)
+            ]
+            if added_phones:
+                changes["phones"] = [phones, phones + added_phones]
+            if added_emails:
+                changes["emails"] = [emails, emails + added_emails]
+            tag_links += [(contact.pk, name) for name in self._tag_names(values)]
+            if not changes:
+                continue
+            if not write:
+                changed_contacts.append(contact)
+                continue
+            contact.name_key = name_key(contact.first_name, contact.last_name)[:200]
+            contact.search_text = contact_search_text(
+                contact,
+                phones + added_phones,
+                emails + added_emails,
+                searchable_keys=self.searchable_keys,
+            )
+            contact.updated_at = timezone.now()
+            changed_contacts.append(contact)
+            events.append(
+                (
+                    contact,
+                    contact,
+                    contact.company,
+                    contact.full_name,
+                    {"import": self.job.pk, "action": "updated", "changes": changes},
+                )
+            )
+        if not write:
+            return {contact.pk for contact in changed_contacts}
+        Contact.objects.bulk_update(
+            changed_contacts,
+            [*SCALAR_FIELDS, "company", "name_key", "search_text", "updated_at"],
+            batch_size=500,
+        )
+        ContactPhone.objects.bulk_create(new_phones, batch_size=2000)
+        ContactEmail.objects.bulk_create(new_emails, batch_size=2000)
+        self._link_tags(tag_links)
+        events_record_bulk(actor=self.actor, verb="contact.imported", subjects=events)
+        return {contact.pk for contact in changed_contacts}
+
+    # --- rejects ---------------------------------------------------------------------------
+
+    def _open_rejects(self, headers: list[str]) -> None:
+        """Open the rejects file for appending, cut back to the last checkpoint."""
+        job = self.job
+        relative = f"imports/rejects/import-{job.pk}-{'preview' if job.is_dry_run else 'run'}.csv"
+        path = Path(settings.MEDIA_ROOT) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        resume = job.rows_done > 0 and path.exists()
+        self.rejects = path.open("r+b" if resume else "wb")
+        if resume:
+            self.rejects.truncate(job.rejects_bytes)
+            self.rejects.seek(job.rejects_bytes)
+        else:
+            job.rejects_bytes = 0
+        job.rejects_file.name = relative
+        self.rejects_text = io.TextIOWrapper(self.rejects, encoding="utf-8", newline="")
+        self.rejects_writer = csv.writer(self.rejects_text)
+        self.rejects_headers = headers
+
+    def _write_rejects(self, rows: list[ParsedRow]) -> None:
+        if not rows:
+            return
+        if self.job.rejects_bytes == 0 and self.rejects.tell() == 0:
+            self.rejects_text.write("\ufeff")
+            self.rejects_writer.writerow(
+                [*self.rejects_headers, REJECT_COLUMN_FA, REJECT_COLUMN_EN]
+            )
+        for row in rows:
+            self.rejects_writer.writerow(
+                [
+                    *(row.raw.get(header, "") for header in self.rejects_headers),
+                    row.error_text("fa"),
+                    row.error_text("en"),
+                ]
+            )
+        self.rejects_text.flush()
+        os.fsync(self.rejects.fileno())
+        self.job.rejects_bytes = self.rejects.tell()
+
+    def _close_rejects(self) -> None:
+        self.rejects_text.flush()
+        self.rejects_text.detach()
+        self.rejects.close()
+        if self.job.rejects_bytes == 0:
+            Path(settings.MEDIA_ROOT, self.job.rejects_file.name).unlink(missing_ok=True)
+            self.job.rejects_file.name = ""
+
+
+# The rejects file keeps the original columns and adds the reasons; the mapping guesser
+# ignores these two headers, so a fixed rejects file imports as is.
+REJECT_COLUMN_FA = "خطا"
+REJECT_COLUMN_EN = "error"
+
+
+def rows_of(job: ImportJob) -> Iterator[ParsedRow]:
+    """Parsed rows of a job's file (for previews)."""
+    parser = RowParser(job.mapping)
+    source = open_source(job.file.path, file_format=job.file_format)
+    try:
+        for row in source:
+            yield parser.parse(row.number, row.values)
+    finally:
+        source.close()
+
+
+__all__ = ["BATCH_SIZE", "ImportRunner", "Tag", "rows_of"]
