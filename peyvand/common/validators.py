@@ -280,6 +280,19 @@ _PHONE_RE = re.compile(r"\+?[0-9]+")
 _IRAN_COUNTRY_CODE = 98
 
 
+# Iranian mobile numbers, checked with phonenumbers' own metadata pattern, so the fast path
+# below accepts exactly what the library would (it is most of what a CRM sees, and parsing
+# with the library costs ~40 µs a number).
+def _iran_mobile_pattern() -> re.Pattern[str]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("IR")
+    mobile = metadata.mobile if metadata is not None else None
+    pattern = mobile.national_number_pattern if mobile is not None else None
+    return re.compile(r"(?:\+98|0)(" + (pattern or r"(?!)") + r")")
+
+
+_IRAN_MOBILE_RE = _iran_mobile_pattern()
+
+
 def normalize_phone(value: str, region: str = "IR") -> str:
     """Return the phone number in E.164 (``+989121234567``), or raise ``ValidationError``.
 
@@ -302,6 +315,9 @@ def normalize_phone(value: str, region: str = "IR") -> str:
             compact = "+" + compact
         elif len(compact) == 10 and compact.startswith("9"):
             compact = "0" + compact
+    mobile = _IRAN_MOBILE_RE.fullmatch(compact)
+    if mobile is not None and (compact.startswith("+") or region.upper() == "IR"):
+        return "+98" + mobile.group(1)
     try:
         number = phonenumbers.parse(compact, region.upper())
     except phonenumbers.NumberParseException as error:

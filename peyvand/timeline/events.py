@@ -82,24 +82,28 @@ def events_record_bulk(
     verb: str,
     subjects: Iterable[tuple[models.Model, Contact | None, Company | None, str, Mapping[str, Any]]],
 ) -> int:
-    """Append one event per ``(subject, contact, company, summary, payload)`` in one query.
+    """Append one event per ``(subject, contact, company, summary, payload)`` in bulk.
 
-    For bulk work (imports, merges) where one summary event per touched record is the rule.
+    For bulk work (imports, merges) where one summary event per touched record is the rule;
+    on PostgreSQL the rows are streamed with ``COPY``.
     """
+    from peyvand.common.bulk import insert_rows
+
     now = timezone.now()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     rows = [
-        Event(
-            occurred_at=now,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            verb=verb,
-            subject_type=subject._meta.model_name or "",
-            subject_id=subject.pk,
-            contact=contact,
-            company=company,
-            summary=summary[:300],
-            payload=json_value(dict(payload)),
-        )
+        {
+            "occurred_at": now,
+            "actor_id": actor_id,
+            "verb": verb,
+            "subject_type": subject._meta.model_name or "",
+            "subject_id": subject.pk,
+            "contact_id": contact.pk if contact is not None else None,
+            "company_id": company.pk if company is not None else None,
+            "summary": summary[:300],
+            "payload": json_value(dict(payload)),
+        }
         for subject, contact, company, summary, payload in subjects
     ]
-    Event.objects.bulk_create(rows, batch_size=1000)
+    insert_rows(Event, rows, need_ids=False)
     return len(rows)

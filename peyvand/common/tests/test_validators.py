@@ -363,3 +363,24 @@ def test_email_message() -> None:
         assert info.value.messages == ["Enter a valid email address."]
     with translation.override("fa"):  # Django's own catalog already has this message
         assert info.value.messages != ["Enter a valid email address."]
+
+
+def test_fast_mobile_path_agrees_with_phonenumbers_on_every_prefix() -> None:
+    """The regex shortcut for Iranian mobiles accepts exactly what the library accepts."""
+    import phonenumbers
+
+    from peyvand.common.validators import normalize_phone as normalize
+
+    for prefix in range(900, 1000):
+        number = f"0{prefix}1234567"
+        parsed = phonenumbers.parse(number, "IR")
+        expected = (
+            phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            if phonenumbers.is_valid_number(parsed)
+            else None
+        )
+        try:
+            got: str | None = normalize(number)
+        except ValidationError:
+            got = None
+        assert got == expected, number
