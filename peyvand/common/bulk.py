@@ -25,10 +25,9 @@ def _defaults(model: type[models.Model]) -> dict[str, Any]:
             continue
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             values[field.attname] = now
-        elif field.has_default():
+        else:
+            # The declared default, "" for text fields, None for nullable ones.
             values[field.attname] = field.get_default()
-        elif field.null:
-            values[field.attname] = None
     return values
 
 

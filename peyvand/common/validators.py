@@ -342,6 +342,8 @@ def phone_search_forms(e164: str) -> list[str]:
     digits = "".join(re.findall(r"[0-9]", to_ascii_digits(e164)))
     if not digits:
         return []
+    if len(digits) == 12 and digits.startswith("989"):  # an Iranian mobile: no parsing needed
+        return [digits, "0" + digits[2:]]
     try:
         number = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:

@@ -134,9 +134,8 @@ def import_detail(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
                 actor=request.user, job=job, dry_run=request.POST.get("action") != "import"
             )
         except ValidationError as error:
+            # "mapping" (and "status") are not form fields: they show above the form, once.
             add_service_errors(form, error)
-            for message in error.message_dict.get("mapping", []):
-                form.add_error(None, message)
         else:
             return redirect("contacts:import_detail", job.pk)
     context = {

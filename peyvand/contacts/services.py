@@ -200,11 +200,29 @@ def contact_search_text(
     and searchable custom values, joined by ``|``. Pass ``searchable_keys`` when building
     many rows at once to skip looking them up per contact."""
     keys = searchable_custom_keys("contact") if searchable_keys is None else searchable_keys
-    parts = [search_key(contact.full_name), contact.national_id]
+    return search_text_for(
+        full_name=contact.full_name,
+        national_id=contact.national_id,
+        phones=phones,
+        emails=emails,
+        custom_values=searchable_values(contact.custom_fields, keys),
+    )
+
+
+def search_text_for(
+    *,
+    full_name: str,
+    national_id: str,
+    phones: Sequence[str],
+    emails: Sequence[str],
+    custom_values: Sequence[str] = (),
+) -> str:
+    """:func:`contact_search_text` from plain values (bulk writers have no instances)."""
+    parts = [search_key(full_name), national_id]
     for number in phones:
         parts.extend(phone_search_forms(number))
     parts.extend(emails)
-    parts.extend(search_key(value) for value in searchable_values(contact.custom_fields, keys))
+    parts.extend(search_key(value) for value in custom_values)
     return "|".join(part for part in parts if part)
 
 

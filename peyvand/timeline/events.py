@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import models
 from django.utils import timezone
@@ -76,34 +76,62 @@ def event_record(
     )
 
 
+class EventRow(NamedTuple):
+    """One event to append in bulk, by ids (no model instances needed)."""
+
+    subject_type: str
+    subject_id: int
+    contact_id: int | None
+    company_id: int | None
+    summary: str
+    payload: Mapping[str, Any]
+
+
+def events_insert(*, actor: User | None, verb: str, rows: Iterable[EventRow]) -> int:
+    """Append one event per row in bulk (``COPY`` on PostgreSQL); for imports and merges,
+    where one summary event per touched record is the rule."""
+    from peyvand.common.bulk import insert_rows
+
+    now = timezone.now()
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    values = [
+        {
+            "occurred_at": now,
+            "actor_id": actor_id,
+            "verb": verb,
+            "subject_type": row.subject_type,
+            "subject_id": row.subject_id,
+            "contact_id": row.contact_id,
+            "company_id": row.company_id,
+            "summary": row.summary[:300],
+            "payload": json_value(dict(row.payload)),
+        }
+        for row in rows
+    ]
+    insert_rows(Event, values, need_ids=False)
+    return len(values)
+
+
 def events_record_bulk(
     *,
     actor: User | None,
     verb: str,
     subjects: Iterable[tuple[models.Model, Contact | None, Company | None, str, Mapping[str, Any]]],
 ) -> int:
-    """Append one event per ``(subject, contact, company, summary, payload)`` in bulk.
-
-    For bulk work (imports, merges) where one summary event per touched record is the rule;
-    on PostgreSQL the rows are streamed with ``COPY``.
-    """
-    from peyvand.common.bulk import insert_rows
-
-    now = timezone.now()
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    rows = [
-        {
-            "occurred_at": now,
-            "actor_id": actor_id,
-            "verb": verb,
-            "subject_type": subject._meta.model_name or "",
-            "subject_id": subject.pk,
-            "contact_id": contact.pk if contact is not None else None,
-            "company_id": company.pk if company is not None else None,
-            "summary": summary[:300],
-            "payload": json_value(dict(payload)),
-        }
-        for subject, contact, company, summary, payload in subjects
-    ]
-    insert_rows(Event, rows, need_ids=False)
-    return len(rows)
+    """:func:`events_insert` for model instances: ``(subject, contact, company, summary,
+    payload)`` each."""
+    return events_insert(
+        actor=actor,
+        verb=verb,
+        rows=(
+            EventRow(
+                subject._meta.model_name or "",
+                subject.pk,
+                contact.pk if contact is not None else None,
+                company.pk if company is not None else None,
+                summary,
+                payload,
+            )
+            for subject, contact, company, summary, payload in subjects
+        ),
+    )

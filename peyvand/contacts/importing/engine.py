@@ -24,7 +24,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from peyvand.accounts.models import User
-from peyvand.common.persian import name_key, normalize_text
+from peyvand.common.bulk import insert_rows
+from peyvand.common.persian import clean_persian, name_key, normalize_text, search_key
 from peyvand.contacts.custom_fields import searchable_custom_keys
 from peyvand.contacts.models import (
     Company,
@@ -37,8 +38,8 @@ from peyvand.contacts.models import (
     Tag,
 )
 from peyvand.contacts.selectors import contacts_visible_to
-from peyvand.contacts.services import contact_search_text, tags_resolve
-from peyvand.timeline.events import events_record_bulk
+from peyvand.contacts.services import contact_search_text, search_text_for, tags_resolve
+from peyvand.timeline.events import EventRow, events_insert, events_record_bulk
 
 from .readers import open_source
 from .rows import ParsedRow, RowParser
@@ -323,54 +324,60 @@ class ImportRunner:
         if not pending:
             return 0
         companies = self._companies(item.values.get("company", "") for item in pending)
-        contacts = []
+        owner_id = self.job.owner_id
+        actor_id = self.actor.pk if self.actor is not None else None
+        rows = []
         for item in pending:
             values = item.values
-            contact = Contact(
-                owner=self.job.owner,
-                created_by=self.actor,
-                company=companies.get(values.get("company", "")),
-                **{key: values[key] for key in SCALAR_FIELDS if key in values},
+            first, last = values.get("first_name", ""), values.get("last_name", "")
+            company = companies.get(values.get("company", ""))
+            row = {key: values[key] for key in SCALAR_FIELDS if key in values}
+            row.update(
+                owner_id=owner_id,
+                created_by_id=actor_id,
+                company_id=company.pk if company is not None else None,
+                name_key=name_key(first, last)[:200],
+                search_text=search_text_for(
+                    full_name=f"{first} {last}".strip(),
+                    national_id=values.get("national_id", ""),
+                    phones=values.get("phones", []),
+                    emails=values.get("emails", []),
+                ),
             )
-            contact.name_key = name_key(contact.first_name, contact.last_name)[:200]
-            contact.search_text = contact_search_text(
-                contact,
-                values.get("phones", []),
-                values.get("emails", []),
-                searchable_keys=self.searchable_keys,
-            )
-            contacts.append(contact)
-        created = Contact.objects.bulk_create(contacts, batch_size=500)
-        phones, emails = [], []
+            rows.append(row)
+        ids = insert_rows(Contact, rows)
+        phones: list[dict[str, Any]] = []
+        emails: list[dict[str, Any]] = []
         tag_links: list[tuple[int, str]] = []
-        for contact, item in zip(created, pending, strict=True):
+        for contact_id, item in zip(ids, pending, strict=True):
             phones += [
-                ContactPhone(contact=contact, number=number, position=index)
+                {"contact_id": contact_id, "number": number, "position": index}
                 for index, number in enumerate(item.values.get("phones", []))
             ]
             emails += [
-                ContactEmail(contact=contact, address=address, position=index)
+                {"contact_id": contact_id, "address": address, "position": index}
                 for index, address in enumerate(item.values.get("emails", []))
             ]
-            tag_links += [(contact.pk, name) for name in self._tag_names(item.values)]
-        ContactPhone.objects.bulk_create(phones, batch_size=2000)
-        ContactEmail.objects.bulk_create(emails, batch_size=2000)
+            tag_links += [(contact_id, name) for name in self._tag_names(item.values)]
+        insert_rows(ContactPhone, phones, need_ids=False)
+        insert_rows(ContactEmail, emails, need_ids=False)
         self._link_tags(tag_links)
-        events_record_bulk(
+        events_insert(
             actor=self.actor,
             verb="contact.imported",
-            subjects=(
-                (
-                    contact,
-                    contact,
-                    contact.company,
-                    contact.full_name,
+            rows=(
+                EventRow(
+                    "contact",
+                    contact_id,
+                    contact_id,
+                    row["company_id"],
+                    f"{row.get('first_name', '')} {row.get('last_name', '')}".strip(),
                     {"import": self.job.pk, "action": "created", "row": item.row.number},
                 )
-                for contact, item in zip(created, pending, strict=True)
+                for contact_id, row, item in zip(ids, rows, pending, strict=True)
             ),
         )
-        return len(created)
+        return len(ids)
 
     def _tag_names(self, values: dict[str, Any]) -> list[str]:
         return [*values.get("tags", []), *self.job.tags]
@@ -378,10 +385,15 @@ class ImportRunner:
     def _link_tags(self, links: list[tuple[int, str]]) -> None:
         if not links:
             return
-        tags = {tag.name: tag for tag in tags_resolve({name for _id, name in links})}
+        # Tags are unique by their normalized key: "VIP" is the existing tag named "vip".
+        tags = {tag.key: tag for tag in tags_resolve({name for _id, name in links})}
         through = Contact.tags.through
         through.objects.bulk_create(
-            [through(contact_id=contact_id, tag_id=tags[name].pk) for contact_id, name in links],
+            [
+                through(contact_id=contact_id, tag_id=tags[search_key(name)].pk)
+                for contact_id, name in links
+                if search_key(name) in tags
+            ],
             ignore_conflicts=True,
             batch_size=2000,
         )
@@ -394,8 +406,11 @@ class ImportRunner:
         if not updates:
             return set()
         overwrite = policy == DuplicatePolicy.OVERWRITE
-        contacts_query = Contact.objects.filter(pk__in=list(updates)).prefetch_related(
-            "phones", "emails"
+        # The company comes along: each updated contact's event names it (no query per row).
+        contacts_query = (
+            Contact.objects.filter(pk__in=list(updates))
+            .select_related("company")
+            .prefetch_related("phones", "emails", "tags")
         )
         if write:
             contacts_query = contacts_query.select_for_update(of=("self",))
@@ -442,7 +457,16 @@ class ImportRunner:
                 changes["phones"] = [phones, phones + added_phones]
             if added_emails:
                 changes["emails"] = [emails, emails + added_emails]
-            tag_links += [(contact.pk, name) for name in self._tag_names(values)]
+            tags = sorted(tag.name for tag in contact.tags.all())
+            tag_keys = {search_key(name) for name in tags}
+            added_tags: list[str] = []
+            for name in map(clean_persian, self._tag_names(values)):
+                if name and search_key(name) not in tag_keys:
+                    tag_keys.add(search_key(name))
+                    added_tags.append(name)
+            tag_links += [(contact.pk, name) for name in added_tags]
+            if added_tags:
+                changes["tags"] = [tags, sorted(tags + added_tags)]
             if not changes:
                 continue
             if not write:

@@ -112,7 +112,11 @@ class ParsedRow:
 
     @property
     def weak_key(self) -> tuple[str, str] | None:
-        """Same name and same city: a weaker rule, used only when the name is complete."""
+        """Same full name and same city: a weaker rule, only for rows without a national ID,
+        phone or email (two people called علی محمدی in Tehran with different phones are two
+        people)."""
+        if self.match_keys:
+            return None
         first, last = self.values.get("first_name", ""), self.values.get("last_name", "")
         city = self.values.get("city", "")
         if first and last and city:

@@ -54,8 +54,10 @@ class Command(BaseCommand):
                 raise CommandError(f"No import with id {options['resume']}")
             if job.status == ImportStatus.DONE:
                 raise CommandError(f"Import {job.pk} has already finished.")
+            # An interrupted run may have been killed while "running": treat it as failed so
+            # the real import continues after its checkpoint. A preview's checkpoint is not
+            # one (nothing was written), so a preview starts the real import from the top.
             job.status = ImportStatus.FAILED
-            job.is_dry_run = False
             self._run(import_job_start(actor=None, job=job, dry_run=False, enqueue=False))
             return
         if not options["file"]:
