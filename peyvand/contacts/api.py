@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -13,6 +14,7 @@ from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.api.common import PageOut, cursor_page, resolve_relations
 
 from . import services
+from .merging import possible_duplicates
 from .models import Company, Contact
 from .selectors import (
     COMPANY_SORTS,
@@ -104,6 +106,7 @@ class ContactIn(Schema):
     concerns: str = ""
     description: str = ""
     custom_fields: dict[str, Any] = {}
+    allow_duplicate: bool = False
 
 
 class ContactFilters(Schema):
@@ -148,10 +151,51 @@ def list_contacts(request: AuthenticatedRequest, filters: Query[ContactFilters])
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
-def create_contact(request: AuthenticatedRequest, payload: ContactIn) -> Status[Contact]:
+class DuplicateOut(Schema):
+    id: int
+    full_name: str
+    score: float
+    reasons: list[str]
+
+
+class DuplicateConflictOut(Schema):
+    detail: str
+    duplicates: list[DuplicateOut]
+
+
+@router.post(
+    "/contacts",
+    response={201: ContactOut, 409: DuplicateConflictOut},
+    summary="Create a contact",
+    description=(
+        "When the contact looks like one that already exists (same phone, email or national "
+        "ID, or a very similar name), nothing is saved and 409 lists the likely duplicates; "
+        'send `"allow_duplicate": true` to create it anyway.'
+    ),
+)
+def create_contact(request: AuthenticatedRequest, payload: ContactIn) -> Status[Any]:
     require_permission(request.user, "write", "contacts")
-    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    data = payload.dict(exclude_unset=True)
+    allow_duplicate = bool(data.pop("allow_duplicate", False))
+    values = resolve_relations(request.user, data)
+    if not allow_duplicate:
+        duplicates = possible_duplicates(request.user, values)
+        if duplicates:
+            return Status(
+                409,
+                {
+                    "detail": _("This looks like a contact you already have."),
+                    "duplicates": [
+                        {
+                            "id": other.pk,
+                            "full_name": other.full_name,
+                            "score": round(score, 3),
+                            "reasons": reasons,
+                        }
+                        for other, score, reasons in duplicates
+                    ],
+                },
+            )
     contact = services.contact_create(actor=request.user, values=values)
     return Status(201, _contacts_with_children(Contact.objects).get(pk=contact.pk))
 

@@ -182,6 +182,16 @@ class Contact(models.Model):
     search_text = models.TextField(editable=False, default="")
     # Order-independent normalized name (common.persian.name_key), for duplicate blocking.
     name_key = models.CharField(editable=False, max_length=200, default="", db_index=True)
+    # Set when this contact was merged into another: it is then hidden everywhere, its events
+    # show on the survivor's timeline, and the merge can be undone.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_contacts",
+        editable=False,
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -481,3 +491,63 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.file_format} #{self.pk}"
+
+
+class ContactMerge(models.Model):
+    """One merge of contacts into a survivor, with what is needed to undo it."""
+
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
+    merged_ids = models.JSONField(default=list)
+    survivor_before = models.JSONField(default=dict)
+    added_phone_ids = models.JSONField(default=list)
+    added_email_ids = models.JSONField(default=list)
+    added_tag_ids = models.JSONField(default=list)
+    # {"activity": {id: original contact id}, "task": {…}}: related rows moved to the survivor
+    moved = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_ids} → {self.survivor_id}"
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", _("To review")
+    DISMISSED = "dismissed", _("Not duplicates")
+    MERGED = "merged", _("Merged")
+
+
+class DuplicateCandidate(models.Model):
+    """A pair of contacts the duplicate scan thinks are one person, waiting for review."""
+
+    first = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"))
+    reasons = models.JSONField(default=list)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DuplicateStatus.choices, default=DuplicateStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique")
+        ]
+        indexes = [models.Index(fields=["status", "-score"], name="duplicate_status_score")]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"

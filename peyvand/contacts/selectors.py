@@ -31,8 +31,11 @@ COMPANY_SORTS: dict[str, list[str]] = {
 
 
 def contacts_visible_to(user: User | AnonymousUser | None) -> QuerySet[Contact]:
-    """Every contact ``user`` may see (none for anonymous or inactive users)."""
-    return scope_by_owner(Contact.objects.all(), user, ObjectType.CONTACT)
+    """Every contact ``user`` may see (none for anonymous or inactive users); contacts merged
+    into another are gone from every list, search and page."""
+    return scope_by_owner(
+        Contact.objects.filter(merged_into__isnull=True), user, ObjectType.CONTACT
+    )
 
 
 def companies_visible_to(user: User | AnonymousUser | None) -> QuerySet[Company]:

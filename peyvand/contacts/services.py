@@ -344,19 +344,25 @@ def contact_update(*, actor: User | None, contact: Contact, values: Mapping[str,
 
 
 def contact_delete(*, actor: User | None, contact: Contact) -> None:
-    """Delete a contact; the event keeps a snapshot of what was removed."""
+    """Delete a contact, and the contacts merged into it (they are the same person and would
+    otherwise reappear); the event keeps a snapshot of what was removed."""
     _check(actor, "delete", "contacts")
     with transaction.atomic():
         # Snapshot the stored row, not the caller's possibly stale copy.
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        merged = list(Contact.objects.filter(merged_into=contact).values_list("pk", flat=True))
+        payload: dict[str, Any] = {"deleted": _contact_state(contact)}
+        if merged:
+            payload["merged_contacts"] = merged
         event_record(
             actor=actor,
             verb="contact.deleted",
             subject=contact,
             company=contact.company,
             summary=contact.full_name,
-            payload={"deleted": _contact_state(contact)},
+            payload=payload,
         )
+        Contact.objects.filter(pk__in=merged).delete()
         contact.delete()
 
 

@@ -69,3 +69,11 @@ def build_export(job_id: int) -> int:
         status=ImportStatus.DONE, file=relative, row_count=count, finished_at=timezone.now()
     )
     return count
+
+
+@task()
+def scan_duplicates() -> int:
+    """Refresh the duplicate review queue (daily, and on demand from the queue page)."""
+    from .merging import duplicates_scan
+
+    return duplicates_scan()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views, merge_views, views
 
 app_name = "contacts"
 urlpatterns = [
@@ -21,6 +21,15 @@ urlpatterns = [
     path("import/<int:job_id>/progress/", import_views.import_progress, name="import_progress"),
     path("import/<int:job_id>/run/", import_views.import_run, name="import_run"),
     path("import/<int:job_id>/rejects.csv", import_views.import_rejects, name="import_rejects"),
+    path("duplicates/", merge_views.duplicate_queue, name="duplicates"),
+    path("duplicates/scan/", merge_views.duplicate_scan_now, name="duplicates_scan"),
+    path(
+        "duplicates/<int:candidate_id>/dismiss/",
+        merge_views.duplicate_dismiss_view,
+        name="duplicate_dismiss",
+    ),
+    path("merge/", merge_views.merge_contacts, name="merge"),
+    path("merges/<int:merge_id>/undo/", merge_views.merge_undo, name="merge_undo"),
     path("companies/", views.company_list, name="company_list"),
     path("companies/new/", views.company_create, name="company_create"),
     path("companies/options/", views.company_autocomplete, name="company_options"),

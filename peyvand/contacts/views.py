@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import (
     FileResponse,
     Http404,
@@ -36,11 +36,14 @@ from . import services
 from .exporting import company_rows, contact_rows, csv_chunks, vcard_chunks, xlsx_bytes
 from .exports import export_job_start
 from .forms import BulkActionForm, CompanyForm, ConsentForm, ContactForm, split_tags
+from .merging import possible_duplicates
 from .models import (
     Channel,
     Company,
     Contact,
     CustomField,
+    DuplicateCandidate,
+    DuplicateStatus,
     ExportFormat,
     ExportJob,
     LifecycleStage,
@@ -285,6 +288,26 @@ def _after_save(
     return redirect("contacts:list" if isinstance(record, Contact) else "contacts:company_list")
 
 
+def _open_duplicates(
+    request: AuthenticatedRequest, contact: Contact
+) -> list[tuple[int, Contact, list[str]]]:
+    """Open review-queue pairs involving this contact whose other side the user sees."""
+    from .merge_views import reasons_of
+
+    candidates = DuplicateCandidate.objects.filter(
+        Q(first=contact) | Q(second=contact), status=DuplicateStatus.OPEN
+    ).order_by("-score")[:5]
+    by_other = {(c.second_id if c.first_id == contact.pk else c.first_id): c for c in candidates}
+    if not by_other:
+        return []
+    others = contacts_visible_to(request.user).filter(pk__in=list(by_other)).in_bulk()
+    return [
+        (other_id, others[other_id], reasons_of(candidate))
+        for other_id, candidate in by_other.items()
+        if other_id in others
+    ]
+
+
 def _visible_contact(request: AuthenticatedRequest, contact_id: int) -> Contact:
     try:
         return contact_for_display(request.user, contact_id)
@@ -317,6 +340,8 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
         ),
         "activity_form": ActivityForm(),
         "consent_form": ConsentForm(),
+        "merges": list(contact.merges.filter(undone_at__isnull=True)[:5]),
+        "duplicates": _open_duplicates(request, contact),
         "can_write": has_permission(request.user, "write", "contacts"),
         "can_delete": has_permission(request.user, "delete", "contacts"),
         **timeline_context(
@@ -332,9 +357,18 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
 def contact_create(request: AuthenticatedRequest) -> HttpResponse:
     require_permission(request.user, "write", "contacts")
     form = ContactForm(request.POST or None, user=request.user, initial={"owner": request.user})
+    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
+        values = form.service_values()
+        if not request.POST.get("allow_duplicate"):
+            duplicates = possible_duplicates(request.user, values)
+        if duplicates:
+            context = _form_context(request, form, None)
+            return render(
+                request, "contacts/contact_form.html", {**context, "duplicates": duplicates}
+            )
         try:
-            contact = services.contact_create(actor=request.user, values=form.service_values())
+            contact = services.contact_create(actor=request.user, values=values)
         except ValidationError as error:
             add_service_errors(form, error, {"company": "company_name"})
         else:

@@ -42,8 +42,11 @@ def _kind_filter(kinds: list[str]) -> Q:
 
 
 def timeline_for_contact(contact: Contact, *, kinds: list[str] | None = None) -> QuerySet[Event]:
-    """The contact's events, newest first (the caller got ``contact`` from a scoped selector)."""
-    events = Event.objects.filter(contact=contact).select_related("actor")
+    """The contact's events and those of contacts merged into it, newest first (the caller
+    got ``contact`` from a scoped selector)."""
+    events = Event.objects.filter(
+        Q(contact=contact) | Q(contact__merged_into=contact)
+    ).select_related("actor")
     if kinds:
         events = events.filter(_kind_filter(kinds))
     return events.order_by("-occurred_at", "-id")

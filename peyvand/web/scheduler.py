@@ -21,15 +21,19 @@ class PeriodicJob:
 
 def default_jobs() -> list[PeriodicJob]:
     """The product's periodic jobs (each app adds its own here)."""
+    from peyvand.contacts.merging import duplicates_scan
     from peyvand.timeline.services import reminders_deliver_due
 
-    return [PeriodicJob("task reminders", 30, reminders_deliver_due)]
+    return [
+        PeriodicJob("task reminders", 30, reminders_deliver_due),
+        PeriodicJob("duplicate scan", 24 * 3600, duplicates_scan),
+    ]
 
 
 def run_due_jobs(jobs: list[PeriodicJob], last_run: dict[str, float], now: float) -> None:
     """Run every job whose interval has passed; one failing job never stops the others."""
     for job in jobs:
-        if now - last_run.get(job.name, 0.0) < job.every_seconds:
+        if now - last_run.get(job.name, float("-inf")) < job.every_seconds:
             continue
         last_run[job.name] = now
         close_old_connections()

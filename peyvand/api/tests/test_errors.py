@@ -309,7 +309,7 @@ def test_the_openapi_spec_lists_every_endpoint():
         assert set(paths.get(path, {})) == methods, path
     assert paths["/api/v1/contacts"]["post"]["summary"] == "Create a contact"
     created = paths["/api/v1/contacts"]["post"]["responses"]
-    assert set(created) == {"201"}
+    assert set(created) == {"201", "409"}
     assert set(spec["components"]["securitySchemes"]) == {"TokenAuth", "ActiveSessionAuth"}
     contact_in = spec["components"]["schemas"]["ContactIn"]
     assert contact_in["additionalProperties"] is False

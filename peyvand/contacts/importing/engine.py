@@ -249,44 +249,51 @@ class ImportRunner:
             weak = row.weak_key
             if weak is not None:
                 names.add(weak[0])
-        found: dict[tuple[str, str], int] = {}
-
-        def keep(kind: str, pairs: Iterable[tuple[str, int]]) -> None:
-            for value, contact_id in pairs:
-                key = (kind, value)
-                found[key] = min(found.get(key, contact_id), contact_id)
-
         national_ids, phones, emails = wanted["national_id"], wanted["phone"], wanted["email"]
-        visible_ids = self.visible.values("pk")
+        # Look candidates up by the indexed columns alone, then keep those the importer may
+        # see in one query on their ids: a join on the visibility subquery would make the
+        # planner scan the whole contact table for every batch.
+        candidates: list[tuple[str, str, int]] = []
         if national_ids:
-            keep(
-                "national_id",
-                self.visible.filter(national_id__in=national_ids).values_list("national_id", "pk"),
-            )
+            candidates += [
+                ("national_id", value, pk)
+                for value, pk in Contact.objects.filter(national_id__in=national_ids).values_list(
+                    "national_id", "pk"
+                )
+            ]
         if phones:
-            keep(
-                "phone",
-                ContactPhone.objects.filter(
-                    number__in=phones, contact_id__in=visible_ids
-                ).values_list("number", "contact_id"),
-            )
+            candidates += [
+                ("phone", value, pk)
+                for value, pk in ContactPhone.objects.filter(number__in=phones).values_list(
+                    "number", "contact_id"
+                )
+            ]
         if emails:
-            keep(
-                "email",
-                ContactEmail.objects.filter(
-                    address__in=emails, contact_id__in=visible_ids
-                ).values_list("address", "contact_id"),
-            )
+            candidates += [
+                ("email", value, pk)
+                for value, pk in ContactEmail.objects.filter(address__in=emails).values_list(
+                    "address", "contact_id"
+                )
+            ]
         if names:
-            keep(
-                "name_city",
-                (
-                    (f"{key}|{normalize_text(city)}", contact_id)
-                    for key, city, contact_id in self.visible.filter(
-                        name_key__in=names
-                    ).values_list("name_key", "city", "pk")
-                ),
+            candidates += [
+                ("name_city", f"{key}|{normalize_text(city)}", pk)
+                for key, city, pk in Contact.objects.filter(name_key__in=names).values_list(
+                    "name_key", "city", "pk"
+                )
+            ]
+        if not candidates:
+            return {}
+        visible = set(
+            self.visible.filter(pk__in={pk for _kind, _value, pk in candidates}).values_list(
+                "pk", flat=True
             )
+        )
+        found: dict[tuple[str, str], int] = {}
+        for kind, value, pk in candidates:
+            if pk in visible:
+                key = (kind, value)
+                found[key] = min(found.get(key, pk), pk)
         return found
 
     def _companies(self, names: Iterable[str]) -> dict[str, Company]:
