@@ -7,9 +7,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from peyvand.accounts.models import User
 from peyvand.common.forms import JalaliDateField
@@ -90,68 +89,68 @@ class CustomFieldsMixin:
 class ContactForm(CustomFieldsMixin, StyledForm):
     """Create or edit a contact. Phones and emails accept any digit form; dates are Jalali."""
 
-    first_name = forms.CharField(label=_lazy("First name"), max_length=100, required=False)
-    last_name = forms.CharField(label=_lazy("Last name"), max_length=100, required=False)
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=100, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=100, required=False)
     phones = MultipleTextField(
-        label=_lazy("Phones"), required=False, widget=MultipleTextInput(input_type="tel")
+        label=gettext_lazy("Phones"), required=False, widget=MultipleTextInput(input_type="tel")
     )
     emails = MultipleTextField(
-        label=_lazy("Emails"), required=False, widget=MultipleTextInput(input_type="email")
+        label=gettext_lazy("Emails"), required=False, widget=MultipleTextInput(input_type="email")
     )
     national_id = forms.CharField(
-        label=_lazy("National ID"),
+        label=gettext_lazy("National ID"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}),
     )
-    birthday = JalaliDateField(label=_lazy("Birthday"), required=False)
+    birthday = JalaliDateField(label=gettext_lazy("Birthday"), required=False)
     gender = forms.ChoiceField(
-        label=_lazy("Gender"), choices=_blank(Gender.choices), required=False
+        label=gettext_lazy("Gender"), choices=_blank(Gender.choices), required=False
     )
-    job_title = forms.CharField(label=_lazy("Job title"), max_length=120, required=False)
+    job_title = forms.CharField(label=gettext_lazy("Job title"), max_length=120, required=False)
     company_name = forms.CharField(
-        label=_lazy("Company"),
+        label=gettext_lazy("Company"),
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs={"list": "company-options", "autocomplete": "off"}),
     )
     lifecycle_stage = forms.ChoiceField(
-        label=_lazy("Lifecycle stage"), choices=LifecycleStage.choices, initial="lead"
+        label=gettext_lazy("Lifecycle stage"), choices=LifecycleStage.choices, initial="lead"
     )
     source = forms.ChoiceField(
-        label=_lazy("Source"), choices=_blank(Source.choices), required=False
+        label=gettext_lazy("Source"), choices=_blank(Source.choices), required=False
     )
     owner = forms.ModelChoiceField(
-        label=_lazy("Owner (account manager)"),
+        label=gettext_lazy("Owner (account manager)"),
         queryset=User.objects.filter(is_active=True),
         required=False,
     )
     province = forms.ChoiceField(
-        label=_lazy("Province"), choices=_blank(PROVINCE_CHOICES), required=False
+        label=gettext_lazy("Province"), choices=_blank(PROVINCE_CHOICES), required=False
     )
-    city = forms.CharField(label=_lazy("City"), max_length=80, required=False)
+    city = forms.CharField(label=gettext_lazy("City"), max_length=80, required=False)
     postal_code = forms.CharField(
-        label=_lazy("Postal code"),
+        label=gettext_lazy("Postal code"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}),
     )
     address = forms.CharField(
-        label=_lazy("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     tags = forms.CharField(
-        label=_lazy("Tags"),
+        label=gettext_lazy("Tags"),
         required=False,
-        help_text=_lazy("Separate tags with commas."),
+        help_text=gettext_lazy("Separate tags with commas."),
     )
     interests = forms.CharField(
-        label=_lazy("Interests"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Interests"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     concerns = forms.CharField(
-        label=_lazy("Concerns"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Concerns"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     description = forms.CharField(
-        label=_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, user: Any, contact: Contact | None = None, **kwargs: Any):
@@ -240,53 +239,53 @@ class CompanyForm(CustomFieldsMixin, StyledForm):
 
     object_type = "company"
 
-    name = forms.CharField(label=_lazy("Name"), max_length=200)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     national_id = forms.CharField(
-        label=_lazy("Company national ID"),
+        label=gettext_lazy("Company national ID"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}),
     )
     economic_code = forms.CharField(
-        label=_lazy("Economic code"),
+        label=gettext_lazy("Economic code"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}),
     )
-    industry = forms.CharField(label=_lazy("Industry"), max_length=100, required=False)
+    industry = forms.CharField(label=gettext_lazy("Industry"), max_length=100, required=False)
     size = forms.ChoiceField(
-        label=_lazy("Size"), choices=_blank(CompanySize.choices), required=False
+        label=gettext_lazy("Size"), choices=_blank(CompanySize.choices), required=False
     )
     website = forms.CharField(
-        label=_lazy("Website"), required=False, widget=forms.URLInput(attrs={"dir": "ltr"})
+        label=gettext_lazy("Website"), required=False, widget=forms.URLInput(attrs={"dir": "ltr"})
     )
     email = forms.CharField(
-        label=_lazy("Email"), required=False, widget=forms.EmailInput(attrs={"dir": "ltr"})
+        label=gettext_lazy("Email"), required=False, widget=forms.EmailInput(attrs={"dir": "ltr"})
     )
     phones = MultipleTextField(
-        label=_lazy("Phones"), required=False, widget=MultipleTextInput(input_type="tel")
+        label=gettext_lazy("Phones"), required=False, widget=MultipleTextInput(input_type="tel")
     )
     owner = forms.ModelChoiceField(
-        label=_lazy("Owner (account manager)"),
+        label=gettext_lazy("Owner (account manager)"),
         queryset=User.objects.filter(is_active=True),
         required=False,
     )
     province = forms.ChoiceField(
-        label=_lazy("Province"), choices=_blank(PROVINCE_CHOICES), required=False
+        label=gettext_lazy("Province"), choices=_blank(PROVINCE_CHOICES), required=False
     )
-    city = forms.CharField(label=_lazy("City"), max_length=80, required=False)
+    city = forms.CharField(label=gettext_lazy("City"), max_length=80, required=False)
     postal_code = forms.CharField(
-        label=_lazy("Postal code"),
+        label=gettext_lazy("Postal code"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}),
     )
     address = forms.CharField(
-        label=_lazy("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    tags = forms.CharField(label=_lazy("Tags"), required=False)
+    tags = forms.CharField(label=gettext_lazy("Tags"), required=False)
     description = forms.CharField(
-        label=_lazy("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def __init__(self, *args: Any, company: Company | None = None, **kwargs: Any):
@@ -307,12 +306,12 @@ class CompanyForm(CustomFieldsMixin, StyledForm):
 
 
 class ConsentForm(StyledForm):
-    channel = forms.ChoiceField(label=_lazy("Channel"), choices=Channel.choices)
-    status = forms.ChoiceField(label=_lazy("Consent"), choices=ConsentStatus.choices)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=Channel.choices)
+    status = forms.ChoiceField(label=gettext_lazy("Consent"), choices=ConsentStatus.choices)
     method = forms.ChoiceField(
-        label=_lazy("How"), choices=ConsentMethod.choices, initial=ConsentMethod.AGENT
+        label=gettext_lazy("How"), choices=ConsentMethod.choices, initial=ConsentMethod.AGENT
     )
-    note = forms.CharField(label=_lazy("Note"), max_length=250, required=False)
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=250, required=False)
 
 
 class BulkActionForm(forms.Form):

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from peyvand.accounts.models import Role, User
@@ -34,7 +34,7 @@ from .models import DuplicatePolicy, ImportJob, ImportStatus
 
 class UploadForm(StyledForm):
     file = forms.FileField(
-        label=_lazy("File (CSV, XLSX or vCard)"),
+        label=gettext_lazy("File (CSV, XLSX or vCard)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.vcf,.vcard"}),
     )
 
@@ -43,14 +43,14 @@ class ImportSettingsForm(StyledForm):
     """The column mapping (one select per header) and what to do with duplicates."""
 
     duplicate_policy = forms.ChoiceField(
-        label=_lazy("When a contact already exists"), choices=DuplicatePolicy.choices
+        label=gettext_lazy("When a contact already exists"), choices=DuplicatePolicy.choices
     )
     owner = forms.ModelChoiceField(
-        label=_lazy("Owner of new contacts"), queryset=User.objects.none()
+        label=gettext_lazy("Owner of new contacts"), queryset=User.objects.none()
     )
-    tags = forms.CharField(label=_lazy("Tags to add to every row"), required=False)
+    tags = forms.CharField(label=gettext_lazy("Tags to add to every row"), required=False)
     save_mapping_as = forms.CharField(
-        label=_lazy("Save this mapping as"), required=False, max_length=100
+        label=gettext_lazy("Save this mapping as"), required=False, max_length=100
     )
 
     def __init__(self, *args: Any, job: ImportJob, actor: User, **kwargs: Any) -> None:
