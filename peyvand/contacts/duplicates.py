@@ -382,18 +382,24 @@ def _name_band(similarity: float) -> str:
     return "different"
 
 
+def _national_id_evidence(first: str, second: str, reasons: list[Reason]) -> float:
+    """Log-odds from two (valid or empty) national IDs: the same is near proof, different
+    ones rule a pair out; the reason is appended to ``reasons``."""
+    if not (first and second):
+        return 0.0
+    if first == second:
+        reasons.append(_SAME_NATIONAL_ID)
+        return _NATIONAL_ID_SAME
+    reasons.append(_DIFFERENT_NATIONAL_ID)
+    return _NATIONAL_ID_DIFFERENT
+
+
 def _score_people(
     a: _Person, b: _Person, name_counts: Mapping[str, int] | None = None
 ) -> tuple[float, tuple[Reason, ...]]:
     reasons: list[Reason] = []
     log_odds = _PRIOR
-    if a.national_id and b.national_id:
-        if a.national_id == b.national_id:
-            reasons.append(_SAME_NATIONAL_ID)
-            log_odds += _NATIONAL_ID_SAME
-        else:
-            reasons.append(_DIFFERENT_NATIONAL_ID)
-            log_odds += _NATIONAL_ID_DIFFERENT
+    log_odds += _national_id_evidence(a.national_id, b.national_id, reasons)
     shared = 0
     if a.phones and b.phones:
         if a.phones.isdisjoint(b.phones):
@@ -754,13 +760,7 @@ _COMPANY_PHONE_SAME = 4.0
 def _score_companies(a: _Company, b: _Company) -> tuple[float, tuple[Reason, ...]]:
     reasons: list[Reason] = []
     log_odds = _PRIOR
-    if a.national_id and b.national_id:
-        if a.national_id == b.national_id:
-            reasons.append(_SAME_NATIONAL_ID)
-            log_odds += _NATIONAL_ID_SAME
-        else:
-            reasons.append(_DIFFERENT_NATIONAL_ID)
-            log_odds += _NATIONAL_ID_DIFFERENT
+    log_odds += _national_id_evidence(a.national_id, b.national_id, reasons)
     if a.phones and b.phones and not a.phones.isdisjoint(b.phones):
         reasons.append(_SAME_PHONE)
         log_odds += _COMPANY_PHONE_SAME

@@ -10,7 +10,7 @@ needed to undo is kept on a ``ContactMerge`` row, and the merge is one event.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -66,6 +66,28 @@ def _refresh_search(contact: Contact) -> None:
     )
 
 
+_Item = TypeVar("_Item", ContactPhone, ContactEmail)
+
+
+def _copy_missing(
+    model: type[_Item],
+    field: str,
+    survivor: Contact,
+    merged_ids: Sequence[int],
+) -> list[int]:
+    """Give the survivor the phones (or emails) of the merged contacts it lacks; returns the
+    ids of the rows added, so an undo can remove exactly those."""
+    known = set(model.objects.filter(contact=survivor).values_list(field, flat=True))
+    position = len(known)
+    added: list[_Item] = []
+    for value in model.objects.filter(contact_id__in=merged_ids).values_list(field, flat=True):
+        if value not in known:
+            known.add(value)
+            position += 1
+            added.append(model(contact=survivor, position=position, **{field: value}))
+    return [row.pk for row in model.objects.bulk_create(added)]
+
+
 def contacts_merge(
     *,
     actor: User,
@@ -112,28 +134,8 @@ def contacts_merge(
         merge = ContactMerge(survivor=survivor, created_by=actor, survivor_before=before)
         merge.merged_ids = [contact.pk for contact in merged]
         merged_ids = merge.merged_ids
-        known_phones = set(survivor.phones.values_list("number", flat=True))
-        new_phones = []
-        for number in ContactPhone.objects.filter(contact_id__in=merged_ids).values_list(
-            "number", flat=True
-        ):
-            if number not in known_phones:
-                known_phones.add(number)
-                new_phones.append(
-                    ContactPhone(contact=survivor, number=number, position=len(known_phones))
-                )
-        merge.added_phone_ids = [row.pk for row in ContactPhone.objects.bulk_create(new_phones)]
-        known_emails = set(survivor.emails.values_list("address", flat=True))
-        new_emails = []
-        for address in ContactEmail.objects.filter(contact_id__in=merged_ids).values_list(
-            "address", flat=True
-        ):
-            if address not in known_emails:
-                known_emails.add(address)
-                new_emails.append(
-                    ContactEmail(contact=survivor, address=address, position=len(known_emails))
-                )
-        merge.added_email_ids = [row.pk for row in ContactEmail.objects.bulk_create(new_emails)]
+        merge.added_phone_ids = _copy_missing(ContactPhone, "number", survivor, merged_ids)
+        merge.added_email_ids = _copy_missing(ContactEmail, "address", survivor, merged_ids)
         current_tags = set(survivor.tags.values_list("pk", flat=True))
         added_tags = sorted(
             set(

@@ -175,6 +175,18 @@ def _row_values(headers: Sequence[str], cells: list[str]) -> dict[str, str]:
     return dict(zip(headers, map(str.strip, cells), strict=False))
 
 
+def _numbered_rows(
+    headers: Sequence[str], rows: Generator[list[str], None, None]
+) -> Iterator[SourceRow]:
+    """Data rows after the header row as ``SourceRow``s numbered from 1; closes ``rows``."""
+    try:
+        next(rows, None)  # the header
+        for number, cells in enumerate(rows, start=1):
+            yield SourceRow(number, _row_values(headers, cells))
+    finally:
+        rows.close()
+
+
 def _is_blank(cells: Iterable[str]) -> bool:
     return not any(map(str.strip, cells))
 
@@ -313,14 +325,7 @@ class _CsvSource(_StreamSource):
 
     def __iter__(self) -> Iterator[SourceRow]:
         """The data rows, numbered from 1, blank rows skipped."""
-        headers = self.headers
-        rows = self._rows()
-        try:
-            next(rows, None)  # the header
-            for number, cells in enumerate(rows, start=1):
-                yield SourceRow(number, _row_values(headers, cells))
-        finally:
-            rows.close()
+        yield from _numbered_rows(self.headers, self._rows())
 
 
 # --- Excel ---------------------------------------------------------------------------------
@@ -386,14 +391,7 @@ class _XlsxSource:
         """The data rows after the header row, numbered from 1, empty rows skipped."""
         if self._is_closed:
             raise ValueError("The row source is closed.")
-        headers = self.headers
-        rows = self._rows()
-        try:
-            next(rows, None)  # the header
-            for number, cells in enumerate(rows, start=1):
-                yield SourceRow(number, _row_values(headers, cells))
-        finally:
-            rows.close()
+        yield from _numbered_rows(self.headers, self._rows())
 
     def close(self) -> None:
         """Close the workbook file."""
