@@ -295,24 +295,25 @@ def shares_identifier(first: Person, second: Person) -> bool:
 
 
 def run(count: int, seed: int, threshold: float, verbose: bool) -> None:
-    from peyvand.contacts import duplicates
+    from peyvand.contacts.duplicates import people as duplicates_people
+    from peyvand.contacts.duplicates import scoring as duplicates_scoring
 
     started = time.perf_counter()
     records, truth, by_id = generate(count, seed)
     generated = time.perf_counter() - started
 
     gc.collect()
-    duplicates._SEARCH_KEYS.clear()
+    duplicates_scoring._SEARCH_KEYS.clear()
     started = time.perf_counter()
-    with duplicates._without_cyclic_gc():  # the same conditions the dedupe runs under
-        prepared = [duplicates._prepare_person(record) for record in records]
+    with duplicates_scoring._without_cyclic_gc():  # the same conditions the dedupe runs under
+        prepared = [duplicates_people._prepare_person(record) for record in records]
     baseline = time.perf_counter() - started
     del prepared
     gc.collect()
 
-    duplicates._SEARCH_KEYS.clear()
+    duplicates_scoring._SEARCH_KEYS.clear()
     started = time.perf_counter()
-    found = duplicates.find_person_duplicates(records, threshold=threshold)
+    found = duplicates_people.find_person_duplicates(records, threshold=threshold)
     elapsed = time.perf_counter() - started
 
     predicted = {(pair.first_id, pair.second_id) for pair in found}
