@@ -21,7 +21,7 @@ from peyvand.web.form_errors import add_service_errors
 from peyvand.web.forms import StyledForm
 
 from .forms import split_tags
-from .importing.mapping import TARGET_FIELDS
+from .importing.mapping import target_fields
 from .importing.services import (
     assignable_owners,
     import_job_configure,
@@ -29,10 +29,16 @@ from .importing.services import (
     import_job_start,
     saved_mappings,
 )
-from .models import DuplicatePolicy, ImportJob, ImportStatus
+from .models import DuplicatePolicy, ImportJob, ImportObjectType, ImportStatus
 
 
 class UploadForm(StyledForm):
+    object_type = forms.ChoiceField(
+        label=gettext_lazy("What are you importing?"),
+        choices=ImportObjectType.choices,
+        initial=ImportObjectType.CONTACT,
+        required=False,  # older clients post only the file: contacts
+    )
     file = forms.FileField(
         label=gettext_lazy("File (CSV, XLSX or vCard)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,.vcf,.vcard"}),
@@ -56,8 +62,13 @@ class ImportSettingsForm(StyledForm):
     def __init__(self, *args: Any, job: ImportJob, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.job = job
-        self.fields["owner"].queryset = assignable_owners(actor)  # type: ignore[attr-defined]
-        choices = [("", _("— ignore —")), *((key, label) for key, label in TARGET_FIELDS.items())]
+        owners = assignable_owners(actor, job.object_type)
+        self.fields["owner"].queryset = owners  # type: ignore[attr-defined]
+        if job.object_type == ImportObjectType.COMPANY:
+            self.fields["duplicate_policy"].label = _("When a company already exists")
+            self.fields["owner"].label = _("Owner of new companies")
+        fields = target_fields(job.object_type)
+        choices = [("", _("— ignore —")), *((key, label) for key, label in fields.items())]
         for index, header in enumerate(job.headers):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header, choices=choices, required=False, initial=job.mapping.get(header, "")
@@ -95,7 +106,12 @@ def import_list(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = import_job_create(actor=request.user, upload=upload, original_name=upload.name)
+            job = import_job_create(
+                actor=request.user,
+                upload=upload,
+                original_name=upload.name,
+                object_type=form.cleaned_data["object_type"] or ImportObjectType.CONTACT,
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -367,6 +367,13 @@ class DuplicatePolicy(models.TextChoices):
     CREATE = "create", _("Create a new contact anyway")
 
 
+class ImportObjectType(models.TextChoices):
+    """What the rows of an imported file are."""
+
+    CONTACT = "contact", _("contacts")
+    COMPANY = "company", _("companies")
+
+
 class ImportStatus(models.TextChoices):
     MAPPING = "mapping", _("Waiting for column mapping")
     QUEUED = "queued", _("Queued")
@@ -396,7 +403,7 @@ class SavedImportMapping(models.Model):
 
 
 class ImportJob(models.Model):
-    """One contact import from a file: its mapping, policy, progress and outcome.
+    """One contact (or company) import from a file: its mapping, policy, progress and outcome.
 
     ``rows_done`` is the checkpoint: it is advanced in the same transaction as each batch,
     so a crash leaves whole batches only and a rerun continues after the last one.
@@ -405,6 +412,12 @@ class ImportJob(models.Model):
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
     file_format = models.CharField(_("format"), max_length=10)
+    object_type = models.CharField(
+        _("imported records"),
+        max_length=10,
+        choices=ImportObjectType.choices,
+        default=ImportObjectType.CONTACT,
+    )
     detected = models.JSONField(default=dict, blank=True)
     headers = models.JSONField(default=list, blank=True)
     mapping = models.JSONField(_("mapping"), default=dict, blank=True)

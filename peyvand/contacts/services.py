@@ -456,11 +456,31 @@ def _clean_company_phones(values: Mapping[str, Any]) -> tuple[list[str] | None, 
 
 
 def _company_search_text(company: Company) -> str:
-    parts = [search_key(company.name), company.national_id, company.economic_code, company.email]
-    for number in company.phones:
-        parts.extend(phone_search_forms(number))
     keys = searchable_custom_keys("company")
-    parts.extend(search_key(value) for value in searchable_values(company.custom_fields, keys))
+    return company_search_text_for(
+        name=company.name,
+        national_id=company.national_id,
+        economic_code=company.economic_code,
+        email=company.email,
+        phones=company.phones,
+        custom_values=searchable_values(company.custom_fields, keys),
+    )
+
+
+def company_search_text_for(
+    *,
+    name: str,
+    national_id: str,
+    economic_code: str,
+    email: str,
+    phones: Sequence[str],
+    custom_values: Sequence[str] = (),
+) -> str:
+    """A company's search text from plain values (bulk writers have no instances)."""
+    parts = [search_key(name), national_id, economic_code, email]
+    for number in phones:
+        parts.extend(phone_search_forms(number))
+    parts.extend(search_key(value) for value in custom_values)
     return "|".join(part for part in parts if part)
 
 

@@ -14,13 +14,13 @@ logger = logging.getLogger(__name__)
 @task()
 def run_import_job(job_id: int) -> str:
     """Run a queued import (or its preview); a crash marks it failed, ready to resume."""
-    from .importing.engine import ImportRunner
+    from .importing.engine import runner_for
 
     job = ImportJob.objects.get(pk=job_id)
     if job.status not in {ImportStatus.QUEUED, ImportStatus.RUNNING}:
         return job.status
     try:
-        ImportRunner(job).run()
+        runner_for(job).run()
     except Exception as error:
         logger.exception("import %s failed", job_id)
         ImportJob.objects.filter(pk=job_id).update(

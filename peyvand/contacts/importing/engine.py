@@ -20,13 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from peyvand.accounts.models import User
 from peyvand.common.bulk import insert_rows
 from peyvand.common.persian import clean_persian, name_key, normalize_text, search_key
-from peyvand.contacts.custom_fields import searchable_custom_keys
+from peyvand.contacts.custom_fields import searchable_custom_keys, searchable_values
 from peyvand.contacts.models import (
     Company,
     Contact,
@@ -34,15 +34,21 @@ from peyvand.contacts.models import (
     ContactPhone,
     DuplicatePolicy,
     ImportJob,
+    ImportObjectType,
     ImportStatus,
     Tag,
 )
-from peyvand.contacts.selectors import contacts_visible_to
-from peyvand.contacts.services import contact_search_text, search_text_for, tags_resolve
+from peyvand.contacts.selectors import companies_visible_to, contacts_visible_to
+from peyvand.contacts.services import (
+    company_search_text_for,
+    contact_search_text,
+    search_text_for,
+    tags_resolve,
+)
 from peyvand.timeline.events import EventRow, events_insert, events_record_bulk
 
 from .readers import open_source
-from .rows import ParsedRow, RowParser
+from .rows import CompanyRowParser, ParsedRow, RowParser
 
 BATCH_SIZE = 1000
 SCALAR_FIELDS = (
@@ -58,6 +64,19 @@ SCALAR_FIELDS = (
     "postal_code",
     "source",
     "lifecycle_stage",
+    "description",
+)
+COMPANY_SCALAR_FIELDS = (
+    "name",
+    "national_id",
+    "economic_code",
+    "industry",
+    "website",
+    "email",
+    "province",
+    "city",
+    "address",
+    "postal_code",
     "description",
 )
 Progress = Callable[[ImportJob], None]
@@ -389,16 +408,19 @@ class ImportRunner:
     def _tag_names(self, values: dict[str, Any]) -> list[str]:
         return [*values.get("tags", []), *self.job.tags]
 
-    def _link_tags(self, links: list[tuple[int, str]]) -> None:
+    def _link_tags(
+        self, links: list[tuple[int, str]], model: type[Contact | Company] = Contact
+    ) -> None:
         if not links:
             return
         # Tags are unique by their normalized key: "VIP" is the existing tag named "vip".
         tags = {tag.key: tag for tag in tags_resolve({name for _id, name in links})}
-        through = Contact.tags.through
-        through.objects.bulk_create(
+        through: type[Model] = model.tags.through
+        column = f"{model._meta.model_name}_id"
+        through._default_manager.bulk_create(
             [
-                through(contact_id=contact_id, tag_id=tags[search_key(name)].pk)
-                for contact_id, name in links
+                through(**{column: record_id, "tag_id": tags[search_key(name)].pk})
+                for record_id, name in links
                 if search_key(name) in tags
             ],
             ignore_conflicts=True,
@@ -559,6 +581,192 @@ class ImportRunner:
             self.job.rejects_file.name = ""
 
 
+class CompanyImportRunner(ImportRunner):
+    """Runs an import of companies: the same batches, checkpoints, policies and rejects.
+
+    Rows match visible companies on the national ID, then on a phone, then on the name's
+    key together with the city (an empty city matching only an empty city). ``phones`` is
+    a JSON list and SQLite has no ``contains`` lookup for JSON, so phones are compared in
+    Python among the candidates found by national ID and name key; rows of the same file
+    still match each other on phone.
+    """
+
+    def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
+        super().__init__(job, progress=progress)
+        self.parser = CompanyRowParser(job.mapping)
+        self.companies_visible: QuerySet[Company] = companies_visible_to(self.actor)
+        self.searchable_keys = searchable_custom_keys("company")
+
+    def _existing_matches(self, rows: list[ParsedRow]) -> dict[tuple[str, str], int]:
+        """Key → id of a visible company that has it (the oldest one when several do)."""
+        national_ids: set[str] = set()
+        phones: set[str] = set()
+        names: set[str] = set()
+        for row in rows:
+            for kind, value in row.match_keys:
+                if kind == "national_id":
+                    national_ids.add(value)
+                elif kind == "phone":
+                    phones.add(value)
+            if row.values.get("name"):
+                names.add(name_key(row.values["name"])[:200])
+        if not (national_ids or names):
+            return {}
+        candidates = self.companies_visible.filter(
+            Q(national_id__in=national_ids) | Q(name_key__in=names)
+        ).values_list("pk", "national_id", "name_key", "city", "phones")
+        found: dict[tuple[str, str], int] = {}
+
+        def add(key: tuple[str, str], pk: int) -> None:
+            found[key] = min(found.get(key, pk), pk)
+
+        for pk, national_id, key, city, numbers in candidates:
+            if national_id in national_ids:
+                add(("national_id", national_id), pk)
+            for number in numbers or ():
+                if number in phones:
+                    add(("phone", number), pk)
+            if key in names:
+                add(("name", f"{key}|{normalize_text(city)}"), pk)
+        return found
+
+    def _create(self, pending: list[_Pending]) -> int:
+        if not pending:
+            return 0
+        owner_id = self.job.owner_id
+        actor_id = self.actor.pk if self.actor is not None else None
+        rows = []
+        for item in pending:
+            values = item.values
+            row = {key: values[key] for key in COMPANY_SCALAR_FIELDS if key in values}
+            row.update(
+                phones=list(values.get("phones", [])),
+                owner_id=owner_id,
+                created_by_id=actor_id,
+                name_key=name_key(values["name"])[:200],
+                search_text=company_search_text_for(
+                    name=values["name"],
+                    national_id=values.get("national_id", ""),
+                    economic_code=values.get("economic_code", ""),
+                    email=values.get("email", ""),
+                    phones=values.get("phones", []),
+                ),
+            )
+            rows.append(row)
+        ids = insert_rows(Company, rows)
+        self._link_tags(
+            [
+                (company_id, name)
+                for company_id, item in zip(ids, pending, strict=True)
+                for name in self._tag_names(item.values)
+            ],
+            Company,
+        )
+        events_insert(
+            actor=self.actor,
+            verb="company.imported",
+            rows=(
+                EventRow(
+                    "company",
+                    company_id,
+                    None,
+                    company_id,
+                    row["name"],
+                    {"import": self.job.pk, "action": "created", "row": item.row.number},
+                )
+                for company_id, row, item in zip(ids, rows, pending, strict=True)
+            ),
+        )
+        return len(ids)
+
+    def _update(self, updates: dict[int, dict[str, Any]], policy: str, *, write: bool) -> set[int]:
+        """Apply matched rows to existing companies; returns the ids of those that changed."""
+        if not updates:
+            return set()
+        overwrite = policy == DuplicatePolicy.OVERWRITE
+        query = Company.objects.filter(pk__in=list(updates)).prefetch_related("tags")
+        if write:
+            query = query.select_for_update(of=("self",))
+        companies = {company.pk: company for company in query}
+        changed: list[Company] = []
+        events: list[EventRow] = []
+        tag_links: list[tuple[int, str]] = []
+        for company_id, values in updates.items():
+            company = companies[company_id]
+            changes: dict[str, list[Any]] = {}
+            for key in COMPANY_SCALAR_FIELDS:
+                value = values.get(key)
+                current = getattr(company, key)
+                if value in (None, "") or value == current:
+                    continue
+                if overwrite or current in (None, ""):
+                    changes[key] = [current, value]
+                    setattr(company, key, value)
+            phones = list(company.phones)
+            added_phones = [number for number in values.get("phones", []) if number not in phones]
+            if added_phones:
+                changes["phones"] = [phones, phones + added_phones]
+                company.phones = phones + added_phones
+            tags = sorted(tag.name for tag in company.tags.all())
+            tag_keys = {search_key(name) for name in tags}
+            added_tags: list[str] = []
+            for name in map(clean_persian, self._tag_names(values)):
+                if name and search_key(name) not in tag_keys:
+                    tag_keys.add(search_key(name))
+                    added_tags.append(name)
+            if added_tags:
+                changes["tags"] = [tags, sorted(tags + added_tags)]
+                tag_links += [(company.pk, name) for name in added_tags]
+            if not changes:
+                continue
+            changed.append(company)
+            if not write:
+                continue
+            company.name_key = name_key(company.name)[:200]
+            company.search_text = company_search_text_for(
+                name=company.name,
+                national_id=company.national_id,
+                economic_code=company.economic_code,
+                email=company.email,
+                phones=company.phones,
+                custom_values=searchable_values(company.custom_fields, self.searchable_keys),
+            )
+            company.updated_at = timezone.now()
+            events.append(
+                EventRow(
+                    "company",
+                    company.pk,
+                    None,
+                    company.pk,
+                    company.name,
+                    {"import": self.job.pk, "action": "updated", "changes": changes},
+                )
+            )
+        if write:
+            Company.objects.bulk_update(
+                changed,
+                [*COMPANY_SCALAR_FIELDS, "phones", "name_key", "search_text", "updated_at"],
+                batch_size=500,
+            )
+            self._link_tags(tag_links, Company)
+            events_insert(actor=self.actor, verb="company.imported", rows=events)
+        return {company.pk for company in changed}
+
+
+def runner_for(job: ImportJob, *, progress: Progress | None = None) -> ImportRunner:
+    """The runner for the job's kind of records (contacts or companies)."""
+    if job.object_type == ImportObjectType.COMPANY:
+        return CompanyImportRunner(job, progress=progress)
+    return ImportRunner(job, progress=progress)
+
+
+def parser_for(job: ImportJob) -> RowParser:
+    """The row parser for the job's kind of records."""
+    if job.object_type == ImportObjectType.COMPANY:
+        return CompanyRowParser(job.mapping)
+    return RowParser(job.mapping)
+
+
 # The rejects file keeps the original columns and adds the reasons; the mapping guesser
 # ignores these two headers, so a fixed rejects file imports as is.
 REJECT_COLUMN_FA = "خطا"
@@ -567,7 +775,7 @@ REJECT_COLUMN_EN = "error"
 
 def rows_of(job: ImportJob) -> Iterator[ParsedRow]:
     """Parsed rows of a job's file (for previews)."""
-    parser = RowParser(job.mapping)
+    parser = parser_for(job)
     source = open_source(job.file.path, file_format=job.file_format)
     try:
         for row in source:
@@ -576,4 +784,12 @@ def rows_of(job: ImportJob) -> Iterator[ParsedRow]:
         source.close()
 
 
-__all__ = ["BATCH_SIZE", "ImportRunner", "Tag", "rows_of"]
+__all__ = [
+    "BATCH_SIZE",
+    "CompanyImportRunner",
+    "ImportRunner",
+    "Tag",
+    "parser_for",
+    "rows_of",
+    "runner_for",
+]

@@ -27,11 +27,13 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 __all__ = [
+    "COMPANY_TARGET_FIELDS",
     "IDENTIFYING_TARGETS",
     "MULTI_VALUED_TARGETS",
     "TARGET_FIELDS",
     "guess_mapping",
     "split_full_name",
+    "target_fields",
     "validate_mapping",
 ]
 
@@ -58,6 +60,24 @@ TARGET_FIELDS: Final[Mapping[str, StrOrPromise]] = {
     "note": _("note"),  # fa: یادداشت
 }
 
+# The fields an imported company row can fill; the labels reuse the Company model's
+# verbose names where it has the field.
+COMPANY_TARGET_FIELDS: Final[Mapping[str, StrOrPromise]] = {
+    "name": _("name"),  # fa: نام
+    "national_id": _("company national ID"),  # fa: شناسه ملی
+    "economic_code": _("economic code"),  # fa: کد اقتصادی
+    "industry": _("industry"),  # fa: صنعت
+    "phone": _("phone"),  # fa: تلفن
+    "email": _("email"),  # fa: ایمیل
+    "website": _("website"),  # fa: وب‌سایت
+    "province": _("province"),  # fa: استان
+    "city": _("city"),  # fa: شهر
+    "address": _("address"),  # fa: نشانی
+    "postal_code": _("postal code"),  # fa: کد پستی
+    "tags": _("tags"),  # fa: برچسب‌ها
+    "note": _("description"),  # fa: توضیحات
+}
+
 # Targets that several columns may fill (a contact has many phones and emails).
 MULTI_VALUED_TARGETS: Final = frozenset({"phone", "email"})
 # A row can be matched to a contact only if one of these is mapped.
@@ -75,6 +95,10 @@ MSG_UNKNOWN_HEADER = _(
 MSG_TARGET_TWICE = _(
     # fa: «%(field)s» از بیش از یک ستون پر شده است: %(headers)s.
     '"%(field)s" is mapped from more than one column: %(headers)s.'
+)
+MSG_COMPANY_NAME_REQUIRED = _(
+    # fa: ستونی را به نام شرکت نگاشت کنید.
+    "Map a column to the company name."
 )
 MSG_NOTHING_IDENTIFIES = _(
     # fa: دست‌کم یکی از نام، تلفن، ایمیل یا کد ملی را نگاشت کنید تا هر ردیف به یک مخاطب برسد.
@@ -183,6 +207,59 @@ _FALLBACK_PHRASES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("note", ("note", "notes", "description", "comment", "comments", "توضیحات", "یادداشت")),
 )
 
+# The same, for company files: Farsi headers and CRM account exports.
+_COMPANY_SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
+    "name": (
+        "نام شرکت", "شرکت", "نام", "سازمان", "نام سازمان", "نام کسب و کار",
+        "Company Name", "Account Name", "Name", "Company", "Account", "Organization",
+        "Organisation", "Organization Name", "Business Name",
+    ),
+    "national_id": (
+        "شناسه ملی", "شناسه ملی شرکت", "Company National ID", "National ID",
+    ),
+    "economic_code": ("کد اقتصادی", "شماره اقتصادی", "Economic Code"),
+    "industry": ("صنعت", "حوزه فعالیت", "زمینه فعالیت", "Industry", "Sector"),
+    "phone": (
+        "تلفن", "شماره تلفن", "شماره تماس", "تلفن تماس", "تلفن ثابت", "موبایل", "فکس",
+        "Phone", "Phone Number", "Telephone", "Tel", "Company Phone", "Mobile", "Fax",
+    ),
+    "email": ("ایمیل", "پست الکترونیک", "پست الکترونیکی", "Email", "E-mail", "Email Address"),
+    "website": ("وب‌سایت", "سایت", "Website", "Web Site", "Website URL", "URL"),
+    "province": (
+        "استان", "Province", "State", "State/Region", "State/Province", "Region",
+        "Billing State", "Billing State/Province",
+    ),
+    "city": ("شهر", "شهرستان", "City", "Town", "Billing City"),
+    "address": (
+        "نشانی", "آدرس", "آدرس پستی", "نشانی پستی",
+        "Address", "Street", "Street Address", "Billing Street", "Billing Address",
+    ),
+    "postal_code": (
+        "کد پستی", "Postal Code", "Postcode", "Zip", "Zip Code", "Billing Zip/Postal Code",
+    ),
+    "tags": ("برچسب", "برچسب‌ها", "تگ", "تگ‌ها", "دسته‌بندی", "Tags", "Tag", "Labels", "Category"),
+    "note": (
+        "توضیحات", "توضیح", "یادداشت", "یادداشت‌ها",
+        "Description", "Note", "Notes", "About", "Comments",
+    ),
+}  # fmt: skip
+
+_COMPANY_FALLBACK_PHRASES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("national_id", ("national id", "شناسه ملی")),
+    ("economic_code", ("economic", "کد اقتصادی")),
+    ("postal_code", ("postal", "zip", "postcode", "کد پستی")),
+    ("email", ("email", "e mail", "ایمیل", "پست الکترونیک")),
+    ("phone", ("phone", "mobile", "tel", "telephone", "fax", "تلفن", "موبایل", "فکس")),
+    ("website", ("website", "site", "url", "سایت")),
+    ("industry", ("industry", "sector", "صنعت", "فعالیت")),
+    ("name", ("company", "organization", "organisation", "account", "شرکت", "سازمان")),
+    ("province", ("province", "state", "region", "استان")),
+    ("city", ("city", "شهر")),
+    ("address", ("address", "street", "آدرس", "نشانی")),
+    ("tags", ("tag", "tags", "برچسب")),
+    ("note", ("note", "notes", "description", "توضیحات", "یادداشت")),
+)
+
 # A header with one of these words describes something *about* a field ("Phone 1 - Type",
 # "Email Opt Out", "Contact Owner", "Record ID", "Country/Region", "Phone Ext") or someone
 # else's details ("Asst Phone"): the fallback leaves it out.
@@ -208,9 +285,9 @@ def _key(header: str) -> str:
     return "".join(_words(header))
 
 
-def _build_synonym_index() -> dict[str, str]:
+def _build_synonym_index(synonyms_by_target: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
     index: dict[str, str] = {}
-    for target, synonyms in _SYNONYMS.items():
+    for target, synonyms in synonyms_by_target.items():
         for synonym in (target, *synonyms):
             key = _key(synonym)
             if index.setdefault(key, target) != target:
@@ -218,10 +295,33 @@ def _build_synonym_index() -> dict[str, str]:
     return index
 
 
-_SYNONYM_INDEX: Final = _build_synonym_index()
-_FALLBACK_INDEX: Final = tuple(
-    (target, tuple(_words(phrase) for phrase in phrases)) for target, phrases in _FALLBACK_PHRASES
-)
+def _build_fallback_index(
+    phrases_by_target: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
+    return tuple(
+        (target, tuple(_words(phrase) for phrase in phrases))
+        for target, phrases in phrases_by_target
+    )
+
+
+# Per object type: (synonym index, fallback index, multi-valued targets).
+_VOCABULARIES: Final = {
+    "contact": (
+        _build_synonym_index(_SYNONYMS),
+        _build_fallback_index(_FALLBACK_PHRASES),
+        MULTI_VALUED_TARGETS,
+    ),
+    "company": (
+        _build_synonym_index(_COMPANY_SYNONYMS),
+        _build_fallback_index(_COMPANY_FALLBACK_PHRASES),
+        frozenset({"phone"}),
+    ),
+}
+
+
+def target_fields(object_type: str = "contact") -> Mapping[str, StrOrPromise]:
+    """The fields a row of ``object_type`` ("contact" or "company") can fill."""
+    return COMPANY_TARGET_FIELDS if object_type == "company" else TARGET_FIELDS
 
 
 def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
@@ -229,18 +329,24 @@ def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(words[start : start + size] == phrase for start in range(len(words) - size + 1))
 
 
-def _fallback_target(header: str) -> str:
+def _fallback_target(
+    header: str, index: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]
+) -> str:
     words = _words(header)
     if not words or _FALLBACK_STOP_WORDS.intersection(words):
         return ""
-    for target, phrases in _FALLBACK_INDEX:
+    for target, phrases in index:
         if any(_contains(words, phrase) for phrase in phrases):
             return target
     return ""
 
 
-def guess_mapping(headers: Sequence[str]) -> dict[str, str]:
+def guess_mapping(headers: Sequence[str], object_type: str = "contact") -> dict[str, str]:
     """Guess the target field of each header: ``{header: target key or ""}``.
+
+    ``object_type`` picks the vocabulary: contact fields, or (``"company"``) the fields of
+    :data:`COMPANY_TARGET_FIELDS`, where "نام", "شرکت" and "Name" are the company name and
+    only ``phone`` may repeat. What follows describes contact files.
 
     Two passes over the headers, left to right. First, exact synonyms: the header's key
     (see the module docstring) equals the key of a known header for that field, in Farsi,
@@ -254,24 +360,30 @@ def guess_mapping(headers: Sequence[str]) -> dict[str, str]:
     fallback ones); later claimants get ``""``. ``phone`` and ``email`` may repeat. Every
     header appears in the result, in order; a header given twice keeps its first guess.
     """
+    synonym_index, fallback_index, multi_valued = _VOCABULARIES[object_type]
     result: dict[str, str] = dict.fromkeys(headers, "")
     used: set[str] = set()
 
     def claim(header: str, target: str) -> None:
-        if target and (target in MULTI_VALUED_TARGETS or target not in used):
+        if target and (target in multi_valued or target not in used):
             result[header] = target
             used.add(target)
 
     for header in result:
-        claim(header, _SYNONYM_INDEX.get(_key(header), ""))
+        claim(header, synonym_index.get(_key(header), ""))
     for header, target in result.items():
         if not target:
-            claim(header, _fallback_target(header))
+            claim(header, _fallback_target(header, fallback_index))
     return result
 
 
-def validate_mapping(mapping: Mapping[str, str], headers: Sequence[str]) -> list[str]:
+def validate_mapping(
+    mapping: Mapping[str, str], headers: Sequence[str], object_type: str = "contact"
+) -> list[str]:
     """The problems with a column mapping, as messages in the active language.
+
+    For companies (``object_type="company"``) the targets are those of
+    :data:`COMPANY_TARGET_FIELDS` and the company name must be mapped.
 
     ``mapping`` is ``{header: target key}``, ``""`` meaning "ignore this column". Reports, in
     this order: each header that is not among ``headers``, each target that is not a key of
@@ -279,6 +391,8 @@ def validate_mapping(mapping: Mapping[str, str], headers: Sequence[str]) -> list
     naming the columns), and finally the absence of any identifying field (name, phone,
     email or national ID). An empty list means the mapping can be used.
     """
+    fields = target_fields(object_type)
+    multi_valued = _VOCABULARIES[object_type][2]
     known_headers = set(headers)
     problems: list[str] = []
     columns_by_target: dict[str, list[str]] = {}
@@ -287,16 +401,19 @@ def validate_mapping(mapping: Mapping[str, str], headers: Sequence[str]) -> list
             problems.append(MSG_UNKNOWN_HEADER % {"header": header})
         if not target:
             continue
-        if target not in TARGET_FIELDS:
+        if target not in fields:
             problems.append(MSG_UNKNOWN_TARGET % {"header": header, "target": target})
             continue
         columns_by_target.setdefault(target, []).append(header)
     for target, columns in columns_by_target.items():
-        if len(columns) > 1 and target not in MULTI_VALUED_TARGETS:
+        if len(columns) > 1 and target not in multi_valued:
             problems.append(
-                MSG_TARGET_TWICE % {"field": TARGET_FIELDS[target], "headers": ", ".join(columns)}
+                MSG_TARGET_TWICE % {"field": fields[target], "headers": ", ".join(columns)}
             )
-    if not IDENTIFYING_TARGETS.intersection(columns_by_target):
+    if object_type == "company":
+        if "name" not in columns_by_target:
+            problems.append(str(MSG_COMPANY_NAME_REQUIRED))
+    elif not IDENTIFYING_TARGETS.intersection(columns_by_target):
         problems.append(str(MSG_NOTHING_IDENTIFIES))
     return problems
 

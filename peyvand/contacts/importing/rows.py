@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,8 @@ from peyvand.common.iran import PROVINCES
 from peyvand.common.jalali import parse_date
 from peyvand.common.persian import clean_persian, name_key, normalize_text
 from peyvand.common.validators import (
+    normalize_company_national_id,
+    normalize_economic_code,
     normalize_email,
     normalize_national_id,
     normalize_phone,
@@ -33,7 +36,15 @@ from .mapping import split_full_name
 
 MULTI_VALUE_SPLIT = re.compile(r"[,،;؛\n/|]+")
 # Longest values the Contact model stores, per target (longer is a reason, not a truncation).
-MAX_LENGTHS = {"first_name": 100, "last_name": 100, "job_title": 120, "city": 80, "company": 200}
+MAX_LENGTHS = {
+    "first_name": 100,
+    "last_name": 100,
+    "job_title": 120,
+    "city": 80,
+    "company": 200,
+    "name": 200,
+    "industry": 100,
+}
 
 _GENDERS = {
     "male": Gender.MALE,
@@ -77,6 +88,8 @@ def _province_lookup() -> dict[str, str]:
 class ParsedRow:
     """A row after conversion: contact ``values`` for the services, or ``errors``."""
 
+    object_type: ClassVar[str] = "contact"
+
     number: int
     raw: dict[str, str]
     values: dict[str, Any] = field(default_factory=dict)
@@ -91,12 +104,13 @@ class ParsedRow:
 
     def error_text(self, language: str) -> str:
         """ "field: reason; field: reason" in ``language``."""
-        from .mapping import TARGET_FIELDS
+        from .mapping import target_fields
 
+        fields = target_fields(self.object_type)
         with translation.override(language):
             parts = []
             for target, messages in self.errors.items():
-                label = str(TARGET_FIELDS.get(target, target))
+                label = str(fields.get(target, target))
                 parts.append(f"{label}: {' '.join(str(message) for message in messages)}")
             return "؛ ".join(parts) if language == "fa" else "; ".join(parts)
 
@@ -122,6 +136,33 @@ class ParsedRow:
         if first and last and city:
             return name_key(first, last), normalize_text(city)
         return None
+
+
+@dataclass
+class CompanyParsedRow(ParsedRow):
+    """A company row: Company ``values`` (``name``, ``phones`` …), or ``errors``."""
+
+    object_type: ClassVar[str] = "company"
+
+    @property
+    def match_keys(self) -> list[tuple[str, str]]:
+        """National ID, then phones, then the name's key with the city's (when given)."""
+        keys = (
+            [("national_id", self.values["national_id"])] if self.values.get("national_id") else []
+        )
+        keys += [("phone", number) for number in self.values.get("phones", [])]
+        if self.values.get("name"):
+            keys.append(("name", company_name_key(self.values["name"], self.values.get("city"))))
+        return keys
+
+    @property
+    def weak_key(self) -> tuple[str, str] | None:
+        return None
+
+
+def company_name_key(name: str, city: str | None) -> str:
+    """The key a company is matched on by name: its name key, then ``|`` and its city."""
+    return f"{name_key(name)[:200]}|{normalize_text(city or '')}"
 
 
 class RowParser:
@@ -267,6 +308,51 @@ class RowParser:
             name = clean_persian(part)
             if name and name not in tags:
                 tags.append(name[:80])
+
+
+class CompanyRowParser(RowParser):
+    """Converts company rows: the same normalizers as the company form, a name required."""
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        super().__init__(mapping)
+        self.url_validator = URLValidator(schemes=["http", "https"])
+        self.converters = {
+            "name": self._text("name"),
+            "national_id": self._identifier("national_id", normalize_company_national_id),
+            "economic_code": self._identifier("economic_code", normalize_economic_code),
+            "industry": self._text("industry"),
+            "phone": self._many("phones", normalize_phone),
+            "email": self._identifier("email", normalize_email),
+            "website": self._website,
+            "province": self._province,
+            "city": self._text("city"),
+            "address": self._text("address", multiline=True),
+            "postal_code": self._identifier("postal_code", normalize_postal_code),
+            "tags": self._tags,
+            "note": self._text("description", multiline=True),
+        }
+
+    def parse(self, number: int, raw: Mapping[str, str]) -> ParsedRow:
+        row = CompanyParsedRow(number=number, raw=dict(raw))
+        for header, target in self.mapping.items():
+            text = str(raw.get(header, "") or "").strip()
+            converter = self.converters.get(target)
+            if text and converter is not None:
+                converter(row, text)
+        if not row.values.get("name") and "name" not in row.errors:
+            row.add_error("name", _("The row has no company name."))
+        return row
+
+    def _website(self, row: ParsedRow, text: str) -> None:
+        value = text if re.match(r"(?i)^https?://", text) else f"https://{text}"
+        try:
+            if len(value) > 200:
+                raise ValidationError(_("At most %(limit)s characters.") % {"limit": 200})
+            self.url_validator(value)
+        except ValidationError as error:
+            row.add_error("website", _lazy_join(text, error))
+        else:
+            row.values["website"] = value
 
 
 class _JoinedMessage:

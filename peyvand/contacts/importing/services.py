@@ -1,4 +1,4 @@
-"""Creating, configuring and starting contact imports (the writes behind the UI and CLI)."""
+"""Creating, configuring and starting contact and company imports (behind the UI and CLI)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.models import ObjectType, User
-from peyvand.accounts.permissions import require_permission
+from peyvand.accounts.permissions import Area, require_permission
 from peyvand.accounts.visibility import owners_visible_to
-from peyvand.contacts.models import DuplicatePolicy, ImportJob, ImportStatus, SavedImportMapping
+from peyvand.contacts.models import (
+    DuplicatePolicy,
+    ImportJob,
+    ImportObjectType,
+    ImportStatus,
+    SavedImportMapping,
+)
 from peyvand.timeline.events import event_record
 
 from .mapping import guess_mapping, validate_mapping
@@ -27,13 +33,19 @@ SUPPORTED_EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".vcf": "
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
-def assignable_owners(actor: User) -> QuerySet[User]:
-    """Users an import may hand its new contacts to: those whose contacts ``actor`` sees.
+def assignable_owners(actor: User, object_type: str = ImportObjectType.CONTACT) -> QuerySet[User]:
+    """Users an import may hand its new records to: those whose records ``actor`` sees.
 
-    Matching only ever looks at contacts the actor may see, so handing rows to someone
+    Matching only ever looks at records the actor may see, so handing rows to someone
     invisible would let a second run create them again.
     """
+    if object_type == ImportObjectType.COMPANY:
+        return owners_visible_to(actor, ObjectType.COMPANY)
     return owners_visible_to(actor, ObjectType.CONTACT)
+
+
+def _area(object_type: str) -> Area:
+    return "companies" if object_type == ImportObjectType.COMPANY else "contacts"
 
 
 def _file_format(name: str) -> str:
@@ -46,9 +58,17 @@ def _file_format(name: str) -> str:
     return file_format
 
 
-def import_job_create(*, actor: User, upload: File[Any], original_name: str) -> ImportJob:
-    """Store an uploaded file, read its columns and guess the mapping."""
-    require_permission(actor, "write", "contacts")
+def import_job_create(
+    *,
+    actor: User,
+    upload: File[Any],
+    original_name: str,
+    object_type: str = ImportObjectType.CONTACT,
+) -> ImportJob:
+    """Store an uploaded file of contacts or companies, read its columns, guess the mapping."""
+    if object_type not in ImportObjectType.values:
+        raise ValidationError({"object_type": [_("Choose contacts or companies.")]})
+    require_permission(actor, "write", _area(object_type))
     file_format = _file_format(original_name)
     if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("The file is larger than 512 MB.")]})
@@ -56,6 +76,7 @@ def import_job_create(*, actor: User, upload: File[Any], original_name: str) -> 
         job = ImportJob(
             original_name=Path(original_name).name[:255],
             file_format=file_format,
+            object_type=object_type,
             created_by=actor,
             owner=actor,
         )
@@ -70,14 +91,18 @@ def import_job_create(*, actor: User, upload: File[Any], original_name: str) -> 
             job.detected = dict(source.detected)
         finally:
             source.close()
-        job.mapping = guess_mapping(job.headers)
+        job.mapping = guess_mapping(job.headers, object_type)
         job.save()
         event_record(
             actor=actor,
             verb="import.created",
             subject=job,
             summary=job.original_name,
-            payload={"format": file_format, "columns": len(job.headers)},
+            payload={
+                "format": file_format,
+                "columns": len(job.headers),
+                "object_type": object_type,
+            },
         )
     return job
 
@@ -92,15 +117,16 @@ def import_job_configure(
     tags: Sequence[str] = (),
     save_mapping_as: str = "",
 ) -> ImportJob:
-    """Set the column mapping, the duplicate policy, the owner and tags of new contacts."""
-    require_permission(actor, "write", "contacts")
+    """Set the column mapping, the duplicate policy, the owner and tags of new records."""
+    require_permission(actor, "write", _area(job.object_type))
     errors: dict[str, list[str]] = {}
-    problems = validate_mapping(mapping, job.headers)
+    problems = validate_mapping(mapping, job.headers, job.object_type)
     if problems:
         errors["mapping"] = [str(problem) for problem in problems]
     if duplicate_policy not in DuplicatePolicy.values:
         errors["duplicate_policy"] = [_("Choose what to do with existing contacts.")]
-    if owner is not None and not assignable_owners(actor).filter(pk=owner.pk).exists():
+    owners = assignable_owners(actor, job.object_type)
+    if owner is not None and not owners.filter(pk=owner.pk).exists():
         errors["owner"] = [_("You cannot hand contacts to this user.")]
     if job.status not in {ImportStatus.MAPPING, ImportStatus.PREVIEWED, ImportStatus.FAILED}:
         errors["status"] = [_("This import is already running or finished.")]
@@ -129,7 +155,7 @@ def import_job_start(
     ``enqueue=False`` leaves running it to the caller (the CLI runs it in its own process).
     """
     if actor is not None:
-        require_permission(actor, "write", "contacts")
+        require_permission(actor, "write", _area(job.object_type))
     resuming = not dry_run and not job.is_dry_run and job.status == ImportStatus.FAILED
     if job.status in {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE}:
         raise ValidationError({"status": [_("This import is already running or finished.")]})

@@ -1,5 +1,5 @@
 # ruff: noqa: N999 - the command is `peyvand import`, so the module is named import.py
-"""``peyvand import contacts FILE [--mapping M] [--dry-run]`` with a progress bar.
+"""``peyvand import contacts|companies FILE [--mapping M] [--dry-run]`` with a progress bar.
 
 Runs in this process (not through the worker). ``--resume JOB`` continues an import that
 was interrupted; running the same file again creates no duplicates (rows matching existing
@@ -20,20 +20,28 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from peyvand.accounts.models import Role, User
-from peyvand.contacts.importing.engine import ImportRunner
+from peyvand.contacts.importing.engine import runner_for
 from peyvand.contacts.importing.services import (
     import_job_configure,
     import_job_create,
     import_job_start,
 )
-from peyvand.contacts.models import DuplicatePolicy, ImportJob, ImportStatus, SavedImportMapping
+from peyvand.contacts.models import (
+    DuplicatePolicy,
+    ImportJob,
+    ImportObjectType,
+    ImportStatus,
+    SavedImportMapping,
+)
+
+OBJECT_TYPES = {"contacts": ImportObjectType.CONTACT, "companies": ImportObjectType.COMPANY}
 
 
 class Command(BaseCommand):
-    help = "Import contacts from a CSV, XLSX or vCard file."
+    help = "Import contacts or companies from a CSV, XLSX or vCard file."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("kind", choices=["contacts"])
+        parser.add_argument("kind", choices=list(OBJECT_TYPES))
         parser.add_argument("file", nargs="?", help="CSV, XLSX or vCard file")
         parser.add_argument(
             "--mapping", help="a saved mapping's name, or a JSON file {header: field}"
@@ -43,7 +51,7 @@ class Command(BaseCommand):
             "--policy", choices=DuplicatePolicy.values, default=DuplicatePolicy.FILL_EMPTY
         )
         parser.add_argument("--user", help="who imports (default: the first administrator)")
-        parser.add_argument("--owner", help="owner of new contacts (default: the importer)")
+        parser.add_argument("--owner", help="owner of new records (default: the importer)")
         parser.add_argument("--tags", nargs="*", default=[], help="tags to add to every row")
         parser.add_argument("--resume", type=int, help="continue an interrupted import by id")
 
@@ -68,7 +76,12 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         try:
             with path.open("rb") as handle:
-                job = import_job_create(actor=actor, upload=File(handle), original_name=path.name)
+                job = import_job_create(
+                    actor=actor,
+                    upload=File(handle),
+                    original_name=path.name,
+                    object_type=OBJECT_TYPES[options["kind"]],
+                )
             mapping = self._mapping(options["mapping"], job)
             owner = self._user(options["owner"]) if options["owner"] else actor
             job = import_job_configure(
@@ -129,7 +142,7 @@ class Command(BaseCommand):
             sys.stderr.flush()
 
         try:
-            job = ImportRunner(job, progress=show).run()
+            job = runner_for(job, progress=show).run()
         except Exception as error:
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportStatus.FAILED, error=str(error)[:2000]
