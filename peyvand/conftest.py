@@ -15,6 +15,13 @@ from peyvand.accounts.tokens import api_token_create
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 costs ~0.1 s a user and most tests make users; the tests about signing in
+    (accounts/tests/test_auth.py) override this fixture to keep the real hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     """Throttle counters live in the cache; every test starts with none."""
     cache.clear()

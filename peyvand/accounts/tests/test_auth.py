@@ -26,6 +26,11 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Pass-word-123"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing() -> None:
+    """Signing in is what these tests are about: keep the project's real (Argon2) hashers."""
+
+
 def tr(message: str, language: str = "fa") -> str:
     with translation.override(language):
         return translation.gettext(message)

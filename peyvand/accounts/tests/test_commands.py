@@ -19,12 +19,6 @@ from peyvand.timeline.models import Event
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Argon2 costs about 0.1 s a user; these tests are not about password hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run(*args: Any) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out)

@@ -50,11 +50,6 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class World:
     viewer: User

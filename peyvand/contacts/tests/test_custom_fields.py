@@ -23,11 +23,6 @@ from peyvand.timeline.models import Event
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def define(admin_user: User) -> Callable[..., CustomField]:
     def make(key: str, field_type: str, **extra: Any) -> CustomField:

@@ -23,8 +23,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _import_settings(settings: Any, tmp_path: Path) -> None:
-    """Fast password hashing and uploaded files under the test's folder."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """Uploaded files under the test's folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
 
 

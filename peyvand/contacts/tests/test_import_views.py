@@ -24,8 +24,7 @@ Capture = Callable[..., Any]
 
 @pytest.fixture(autouse=True)
 def _import_settings(settings: Any, tmp_path: Path) -> None:
-    """Fast password hashing, uploaded files under the test's folder, tasks run inline."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """Uploaded files under the test's folder, tasks run inline."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 

@@ -33,12 +33,6 @@ NATIONAL_ID = "0013542419"
 QUEUE = "/contacts/duplicates/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Argon2 costs about 0.1 s a user; these tests are not about password hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def manager(make_user: Callable[..., User], team: Team) -> User:
     """May merge (delete permission) and sees the records of the team."""

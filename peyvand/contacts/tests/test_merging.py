@@ -58,12 +58,6 @@ NATIONAL_ID = "0013542419"
 OTHER_NATIONAL_ID = "1234567891"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Argon2 costs about 0.1 s a user; these tests are not about password hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def custom_fields() -> None:
     for position, key in enumerate(("color", "size")):

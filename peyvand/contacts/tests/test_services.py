@@ -39,12 +39,6 @@ VALID_NATIONAL_ID = "0012345679"
 VALID_POSTAL_CODE = "1193653471"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Users come from a factory that sets a password; Argon2 would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _row_counts() -> dict[str, int]:
     return {
         "contacts": Contact.objects.count(),

@@ -20,11 +20,6 @@ NOW = datetime.datetime(2024, 3, 20, 9, 0, tzinfo=datetime.UTC)
 MINUTE = datetime.timedelta(minutes=1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def make_task(sales_user: User) -> Callable[..., Task]:
     def make(title: str, remind_at: datetime.datetime | None, **values: Any) -> Task:

@@ -36,11 +36,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime.datetime(2024, 3, 20, 9, 30, tzinfo=datetime.UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def contact(sales_user: User) -> Contact:
     return make_contact(actor=sales_user, first_name="مریم", last_name="رضایی")

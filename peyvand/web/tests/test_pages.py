@@ -21,12 +21,6 @@ from peyvand.timeline.services import activity_log, task_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Argon2 costs about 0.1 s a user; these tests are not about password hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _text(response: Any) -> str:
     return response.content.decode()
 
