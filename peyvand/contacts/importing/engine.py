@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,23 @@ class _Pending:
 
     row: ParsedRow
     values: dict[str, Any]
+
+
+def _merge_fields(
+    record: Contact | Company, values: dict[str, Any], fields: Sequence[str], *, overwrite: bool
+) -> dict[str, list[Any]]:
+    """Set ``fields`` of ``record`` from the row's non-empty values (only empty fields unless
+    ``overwrite``); returns ``{field: [old, new]}``."""
+    changes: dict[str, list[Any]] = {}
+    for key in fields:
+        value = values.get(key)
+        current = getattr(record, key)
+        if value in (None, "") or value == current:
+            continue
+        if overwrite or current in (None, ""):
+            changes[key] = [current, value]
+            setattr(record, key, value)
+    return changes
 
 
 def _merge_into(target: dict[str, Any], incoming: dict[str, Any], *, overwrite: bool) -> None:
@@ -408,6 +425,22 @@ class ImportRunner:
     def _tag_names(self, values: dict[str, Any]) -> list[str]:
         return [*values.get("tags", []), *self.job.tags]
 
+    def _missing_tags(
+        self, record: Contact | Company, values: dict[str, Any], changes: dict[str, list[Any]]
+    ) -> list[tuple[int, str]]:
+        """Tags of the row (and of the job) the record lacks, compared by normalized key, as
+        links to add; records them in ``changes``."""
+        tags = sorted(tag.name for tag in record.tags.all())
+        tag_keys = {search_key(name) for name in tags}
+        added: list[str] = []
+        for name in map(clean_persian, self._tag_names(values)):
+            if name and search_key(name) not in tag_keys:
+                tag_keys.add(search_key(name))
+                added.append(name)
+        if added:
+            changes["tags"] = [tags, sorted(tags + added)]
+        return [(record.pk, name) for name in added]
+
     def _link_tags(
         self, links: list[tuple[int, str]], model: type[Contact | Company] = Contact
     ) -> None:
@@ -453,15 +486,7 @@ class ImportRunner:
         tag_links: list[tuple[int, str]] = []
         for contact_id, values in updates.items():
             contact = contacts[contact_id]
-            changes: dict[str, list[Any]] = {}
-            for key in SCALAR_FIELDS:
-                value = values.get(key)
-                current = getattr(contact, key)
-                if value in (None, "") or value == current:
-                    continue
-                if overwrite or current in (None, ""):
-                    changes[key] = [current, value]
-                    setattr(contact, key, value)
+            changes = _merge_fields(contact, values, SCALAR_FIELDS, overwrite=overwrite)
             company = companies.get(values.get("company", ""))
             if (
                 company is not None
@@ -486,16 +511,7 @@ class ImportRunner:
                 changes["phones"] = [phones, phones + added_phones]
             if added_emails:
                 changes["emails"] = [emails, emails + added_emails]
-            tags = sorted(tag.name for tag in contact.tags.all())
-            tag_keys = {search_key(name) for name in tags}
-            added_tags: list[str] = []
-            for name in map(clean_persian, self._tag_names(values)):
-                if name and search_key(name) not in tag_keys:
-                    tag_keys.add(search_key(name))
-                    added_tags.append(name)
-            tag_links += [(contact.pk, name) for name in added_tags]
-            if added_tags:
-                changes["tags"] = [tags, sorted(tags + added_tags)]
+            tag_links += self._missing_tags(contact, values, changes)
             if not changes:
                 continue
             if not write:
@@ -693,30 +709,13 @@ class CompanyImportRunner(ImportRunner):
         tag_links: list[tuple[int, str]] = []
         for company_id, values in updates.items():
             company = companies[company_id]
-            changes: dict[str, list[Any]] = {}
-            for key in COMPANY_SCALAR_FIELDS:
-                value = values.get(key)
-                current = getattr(company, key)
-                if value in (None, "") or value == current:
-                    continue
-                if overwrite or current in (None, ""):
-                    changes[key] = [current, value]
-                    setattr(company, key, value)
+            changes = _merge_fields(company, values, COMPANY_SCALAR_FIELDS, overwrite=overwrite)
             phones = list(company.phones)
             added_phones = [number for number in values.get("phones", []) if number not in phones]
             if added_phones:
                 changes["phones"] = [phones, phones + added_phones]
                 company.phones = phones + added_phones
-            tags = sorted(tag.name for tag in company.tags.all())
-            tag_keys = {search_key(name) for name in tags}
-            added_tags: list[str] = []
-            for name in map(clean_persian, self._tag_names(values)):
-                if name and search_key(name) not in tag_keys:
-                    tag_keys.add(search_key(name))
-                    added_tags.append(name)
-            if added_tags:
-                changes["tags"] = [tags, sorted(tags + added_tags)]
-                tag_links += [(company.pk, name) for name in added_tags]
+            tag_links += self._missing_tags(company, values, changes)
             if not changes:
                 continue
             changed.append(company)
