@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "peyvand.accounts",
     "peyvand.contacts",
     "peyvand.timeline",
+    "peyvand.sales",
     "peyvand.api",
     "peyvand.web",
 ]
@@ -209,6 +210,11 @@ PEYVAND_LOGIN_ATTEMPTS = int(os.environ.get("PEYVAND_LOGIN_ATTEMPTS", "5"))
 PEYVAND_LOGIN_WINDOW_SECONDS = int(os.environ.get("PEYVAND_LOGIN_WINDOW_SECONDS", "300"))
 # Per client address the limit is higher: an office behind one NAT address shares it.
 PEYVAND_LOGIN_ATTEMPTS_PER_ADDRESS = int(os.environ.get("PEYVAND_LOGIN_ATTEMPTS_PER_ADDRESS", "20"))
+# Public web forms: submissions allowed per client address per window.
+PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS = int(
+    os.environ.get("PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS", "10")
+)
+PEYVAND_FORM_WINDOW_SECONDS = int(os.environ.get("PEYVAND_FORM_WINDOW_SECONDS", "600"))
 # Money is stored in Rials; this is how it is shown by default ("toman" or "rial").
 PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
 

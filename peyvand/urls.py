@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from peyvand.accounts.urls import app_patterns
 from peyvand.api.urls import api
+from peyvand.sales.urls import public_patterns as public_form_patterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,5 +14,7 @@ urlpatterns = [
     path("accounts/", include((app_patterns, "accounts"))),
     path("contacts/", include("peyvand.contacts.urls")),
     path("tasks/", include("peyvand.timeline.urls")),
+    path("sales/", include("peyvand.sales.urls")),
+    path("f/", include((public_form_patterns, "public"))),
     path("", include("peyvand.web.urls")),
 ]

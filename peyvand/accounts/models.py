@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,11 @@ class Role(models.TextChoices):
     SUPPORT = "support", _("Support")
     MARKETING = "marketing", _("Marketing")
     READ_ONLY = "read_only", _("Read-only")
+
+
+def default_work_days() -> list[int]:
+    """Saturday to Thursday, as Python week days (Monday is 0)."""
+    return [5, 6, 0, 1, 2, 3]
 
 
 class Team(models.Model):
@@ -45,6 +52,13 @@ class User(AbstractUser):
         _("language"), max_length=5, choices=[("fa", "فارسی"), ("en", "English")], default="fa"
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Availability for automatic assignment: away users and users outside their working
+    # hours are skipped. Week days are Python's (Monday 0 … Sunday 6); the default is the
+    # Iranian week, Saturday to Thursday.
+    absent_until = models.DateField(_("away until"), null=True, blank=True)
+    work_days = models.JSONField(_("working days"), default=default_work_days, blank=True)
+    work_start = models.TimeField(_("working hours start"), default=datetime.time(8, 0))
+    work_end = models.TimeField(_("working hours end"), default=datetime.time(17, 0))
 
     class Meta:
         ordering = ["username"]
@@ -65,6 +79,8 @@ class ObjectType(models.TextChoices):
     CONTACT = "contact", _("Contacts")
     COMPANY = "company", _("Companies")
     TASK = "task", _("Tasks")
+    LEAD = "lead", _("Leads")
+    DEAL = "deal", _("Deals")
 
 
 class VisibilityLevel(models.TextChoices):

@@ -18,12 +18,34 @@ if TYPE_CHECKING:
 
     from .models import User
 
-Area = Literal["contacts", "companies", "timeline", "tasks", "settings"]
+Area = Literal[
+    "contacts",
+    "companies",
+    "timeline",
+    "tasks",
+    "leads",
+    "deals",
+    "products",
+    "pipelines",
+    "settings",
+]
 Action = Literal["read", "write", "delete"]
 
-AREAS: tuple[Area, ...] = ("contacts", "companies", "timeline", "tasks", "settings")
+AREAS: tuple[Area, ...] = (
+    "contacts",
+    "companies",
+    "timeline",
+    "tasks",
+    "leads",
+    "deals",
+    "products",
+    "pipelines",
+    "settings",
+)
 
 _WORKING_AREAS: frozenset[str] = frozenset({"contacts", "companies", "timeline", "tasks"})
+# Everyone who works in Peyvand reads the sales side; who may change it depends on the role.
+_SALES_READ: frozenset[str] = frozenset({"leads", "deals", "products", "pipelines"})
 
 # role -> action -> areas
 ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
@@ -33,18 +55,30 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "delete": frozenset(AREAS),
     },
     Role.MANAGER: {
-        "read": _WORKING_AREAS,
-        "write": _WORKING_AREAS,
-        "delete": _WORKING_AREAS,
+        "read": _WORKING_AREAS | _SALES_READ,
+        "write": _WORKING_AREAS | _SALES_READ,
+        "delete": _WORKING_AREAS | {"leads", "deals", "products"},
     },
-    Role.SALES: {"read": _WORKING_AREAS, "write": _WORKING_AREAS, "delete": frozenset({"tasks"})},
-    Role.SUPPORT: {"read": _WORKING_AREAS, "write": _WORKING_AREAS, "delete": frozenset({"tasks"})},
-    Role.MARKETING: {
-        "read": _WORKING_AREAS,
+    Role.SALES: {
+        "read": _WORKING_AREAS | _SALES_READ,
+        "write": _WORKING_AREAS | {"leads", "deals"},
+        "delete": frozenset({"tasks"}),
+    },
+    Role.SUPPORT: {
+        "read": _WORKING_AREAS | _SALES_READ,
         "write": _WORKING_AREAS,
         "delete": frozenset({"tasks"}),
     },
-    Role.READ_ONLY: {"read": _WORKING_AREAS, "write": frozenset(), "delete": frozenset()},
+    Role.MARKETING: {
+        "read": _WORKING_AREAS | _SALES_READ,
+        "write": _WORKING_AREAS | {"leads"},
+        "delete": frozenset({"tasks"}),
+    },
+    Role.READ_ONLY: {
+        "read": _WORKING_AREAS | _SALES_READ,
+        "write": frozenset(),
+        "delete": frozenset(),
+    },
 }
 
 

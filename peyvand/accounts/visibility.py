@@ -7,7 +7,10 @@ Rules, per object type (``VisibilityPolicy``):
 - level ``team``: members see records owned by anyone who shares a team with them;
 - level ``everyone``: every active user sees every record, owned or not.
 Records with no owner are visible to administrators and managers, and to everyone under
-level ``everyone``. Anonymous or inactive users see nothing: scoping fails closed.
+level ``everyone``. Key accounts add one rule: a company with an account team, and the
+contacts and deals of that company, are visible to every member of that team whatever the
+level (``account_team_field`` names the path to the team). Anonymous or inactive users see
+nothing: scoping fails closed.
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ def teammate_ids(user: User) -> QuerySet[User, int]:
 
 
 def visibility_filter(
-    user: User | AnonymousUser | None, object_type: ObjectType | str, owner_field: str = "owner"
+    user: User | AnonymousUser | None,
+    object_type: ObjectType | str,
+    owner_field: str = "owner",
+    account_team_field: str | None = None,
 ) -> Q | None:
     """The Q that keeps only visible records; ``None`` means no restriction (admin / everyone).
 
@@ -58,6 +64,8 @@ def visibility_filter(
         visible |= Q(**{f"{owner_field}__isnull": True})
     elif level == VisibilityLevel.TEAM:
         visible |= Q(**{f"{owner_field}__in": teammate_ids(user)})
+    if account_team_field is not None:
+        visible |= Q(**{f"{account_team_field}__in": user.teams.values_list("id", flat=True)})
     return visible
 
 
@@ -66,9 +74,10 @@ def scope_by_owner(
     user: User | AnonymousUser | None,
     object_type: ObjectType | str,
     owner_field: str = "owner",
+    account_team_field: str | None = None,
 ) -> QuerySet[M]:
     """Narrow ``queryset`` to the records ``user`` may see."""
-    condition = visibility_filter(user, object_type, owner_field)
+    condition = visibility_filter(user, object_type, owner_field, account_team_field)
     if condition is None:
         return queryset
     return queryset.filter(condition)

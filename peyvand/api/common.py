@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.errors import ValidationError as RequestValidationError
 
-from peyvand.accounts.models import User
+from peyvand.accounts.models import Team, User
 from peyvand.common.pagination import Page, keyset_page
 from peyvand.contacts.selectors import companies_visible_to, contacts_visible_to
 
@@ -29,7 +29,8 @@ class PageOut(Schema, Generic[T]):
 
 
 def resolve_relations(user: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """Turn ``owner_id``/``company_id``/``contact_id``/``assignee_id`` into objects.
+    """Turn ``owner_id``/``company_id``/``contact_id``/``assignee_id``/``account_team_id``
+    into objects.
 
     An id that does not exist or is not visible to ``user`` is a field error (never a hint
     that the object exists).
@@ -51,6 +52,12 @@ def resolve_relations(user: Any, data: dict[str, Any]) -> dict[str, Any]:
                     _not_found(field)
                 else:
                     values[target] = found
+    if "account_team_id" in values:
+        team_id = values.pop("account_team_id")
+        team = None if team_id is None else Team.objects.filter(pk=team_id).first()
+        if team_id is not None and team is None:
+            _not_found("account_team_id")
+        values["account_team"] = team
     if "company_id" in values:
         company_id = values.pop("company_id")
         company: Company | None = None

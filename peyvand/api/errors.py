@@ -80,6 +80,10 @@ _API_FIELD_NAMES = {
     "assignee": "assignee_id",
     "company": "company_id",
     "contact": "contact_id",
+    "pipeline": "pipeline_id",
+    "stage": "stage_id",
+    "other_contacts": "other_contact_ids",
+    "account_team": "account_team_id",
 }
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from peyvand.common.jalali import format_date, parse_date
 from peyvand.common.persian import is_farsi
 
-__all__ = ["JalaliDateField", "JalaliDateInput"]
+__all__ = ["JalaliDateField", "JalaliDateInput", "MoneyField"]
 
 JALALI_PLACEHOLDER = "۱۴۰۳/۰۱/۰۱"
 ISO_PLACEHOLDER = "2024-03-20"
@@ -63,3 +63,33 @@ class JalaliDateField(forms.DateField):
         if isinstance(value, datetime.date):
             return value
         return parse_date(str(value), get_language() or "fa")
+
+
+class MoneyField(forms.CharField):
+    """An amount typed in the display unit (Toman or Rial, ``PEYVAND_MONEY_DISPLAY``) with
+    Persian or ASCII digits and separators; cleans to an integer number of Rials."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}))
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def unit() -> str:
+        from django.conf import settings
+
+        return str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):
+            whole, remainder = divmod(value, 10 if self.unit() == "toman" else 1)
+            return f"{whole}.{remainder}" if remainder else str(whole)
+        return value
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        from peyvand.common.money import parse_money
+
+        text = super().to_python(value)
+        if text in EMPTY_VALUES:
+            return None
+        return parse_money(str(text), unit=self.unit())

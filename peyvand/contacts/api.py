@@ -249,6 +249,8 @@ class CompanyOut(Schema):
     postal_code: str
     description: str
     owner_id: int | None
+    is_key_account: bool
+    account_team_id: int | None
     tags: list[str]
     custom_fields: dict[str, Any]
     people_count: int = 0
@@ -281,6 +283,8 @@ class CompanyIn(Schema):
     postal_code: str = ""
     description: str = ""
     owner_id: int | None = None
+    is_key_account: bool = False
+    account_team_id: int | None = None
     tags: list[str] = []
     custom_fields: dict[str, Any] = {}
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from peyvand.accounts.models import User
+from peyvand.accounts.models import Team, User
 from peyvand.common.forms import JalaliDateField
 from peyvand.common.iran import PROVINCE_CHOICES
 from peyvand.common.persian import search_key
@@ -269,6 +269,13 @@ class CompanyForm(CustomFieldsMixin, StyledForm):
         label=gettext_lazy("Owner (account manager)"),
         queryset=User.objects.filter(is_active=True),
         required=False,
+    )
+    is_key_account = forms.BooleanField(label=gettext_lazy("Key account"), required=False)
+    account_team = forms.ModelChoiceField(
+        label=gettext_lazy("Account team"),
+        queryset=Team.objects.all(),
+        required=False,
+        help_text=gettext_lazy("Members of this team see the company, its people and its deals."),
     )
     province = forms.ChoiceField(
         label=gettext_lazy("Province"), choices=_blank(PROVINCE_CHOICES), required=False

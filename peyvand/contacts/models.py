@@ -107,6 +107,17 @@ class Company(models.Model):
         verbose_name=_("owner"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="companies", verbose_name=_("tags"))
+    # Dedicated account management: a key account has its owner as the account manager and a
+    # team that sees the company, its people and its deals whatever the visibility setting.
+    is_key_account = models.BooleanField(_("key account"), default=False)
+    account_team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="key_accounts",
+        verbose_name=_("account team"),
+    )
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     search_text = models.TextField(editable=False, default="")
     name_key = models.CharField(editable=False, max_length=200, default="", db_index=True)

@@ -34,13 +34,18 @@ def contacts_visible_to(user: User | AnonymousUser | None) -> QuerySet[Contact]:
     """Every contact ``user`` may see (none for anonymous or inactive users); contacts merged
     into another are gone from every list, search and page."""
     return scope_by_owner(
-        Contact.objects.filter(merged_into__isnull=True), user, ObjectType.CONTACT
+        Contact.objects.filter(merged_into__isnull=True),
+        user,
+        ObjectType.CONTACT,
+        account_team_field="company__account_team",
     )
 
 
 def companies_visible_to(user: User | AnonymousUser | None) -> QuerySet[Company]:
-    """Every company ``user`` may see."""
-    return scope_by_owner(Company.objects.all(), user, ObjectType.COMPANY)
+    """Every company ``user`` may see (key accounts also by their account team)."""
+    return scope_by_owner(
+        Company.objects.all(), user, ObjectType.COMPANY, account_team_field="account_team"
+    )
 
 
 def search_terms(query: str) -> list[str]:

@@ -80,6 +80,8 @@ COMPANY_FIELDS = (
     "postal_code",
     "description",
     "owner",
+    "is_key_account",
+    "account_team",
 )
 # Free text typed by people: stored with Arabic ي/ك folded to Persian and spacing tidied.
 _TEXT_FIELDS = frozenset(

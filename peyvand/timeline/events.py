@@ -15,6 +15,7 @@ from .models import Event
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
     from peyvand.contacts.models import Company, Contact
+    from peyvand.sales.models import Deal, Lead
 
 
 def json_value(value: Any) -> Any:
@@ -58,11 +59,15 @@ def event_record(
     subject: models.Model,
     contact: Contact | None = None,
     company: Company | None = None,
+    deal: Deal | None = None,
+    lead: Lead | None = None,
     summary: str = "",
     payload: Mapping[str, Any] | None = None,
     occurred_at: datetime.datetime | None = None,
 ) -> Event:
-    """Append one event about ``subject`` to the log; call inside the service's transaction."""
+    """Append one event about ``subject`` to the log; call inside the service's transaction.
+
+    ``contact``, ``company``, ``deal`` and ``lead`` say on whose timelines it shows."""
     return Event.objects.create(
         occurred_at=occurred_at or timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -71,6 +76,8 @@ def event_record(
         subject_id=subject.pk,
         contact=contact,
         company=company,
+        deal=deal,
+        lead=lead,
         summary=summary[:300],
         payload=json_value(dict(payload or {})),
     )

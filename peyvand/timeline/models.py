@@ -55,6 +55,20 @@ class Event(models.Model):
         blank=True,
         related_name="events",
     )
+    deal = models.ForeignKey(
+        "sales.Deal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     payload = models.JSONField(_("details"), default=dict, blank=True)
 
@@ -65,6 +79,8 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["contact", "-occurred_at", "-id"], name="event_contact_time"),
             models.Index(fields=["company", "-occurred_at", "-id"], name="event_company_time"),
+            models.Index(fields=["deal", "-occurred_at", "-id"], name="event_deal_time"),
+            models.Index(fields=["lead", "-occurred_at", "-id"], name="event_lead_time"),
             models.Index(fields=["subject_type", "subject_id"], name="event_subject"),
             models.Index(fields=["verb", "occurred_at"], name="event_verb_time"),
         ]
@@ -108,6 +124,11 @@ class Event(models.Model):
         return event_icon(self.verb)
 
     @property
+    def is_creation(self) -> bool:
+        """A ``*.created`` event: its diff is every field, not worth listing."""
+        return self.verb.endswith(".created")
+
+    @property
     def changes(self) -> dict[str, list[Any]]:
         changes = self.payload.get("changes") if isinstance(self.payload, dict) else None
         return changes if isinstance(changes, dict) else {}
@@ -135,7 +156,8 @@ class CallOutcome(models.TextChoices):
 
 
 class Activity(models.Model):
-    """A note, call, meeting, email or SMS logged by hand against a contact and/or company."""
+    """A note, call, meeting, email or SMS logged by hand against a contact, company, deal or
+    lead."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=ActivityKind.choices)
     contact = models.ForeignKey(
@@ -153,6 +175,22 @@ class Activity(models.Model):
         blank=True,
         related_name="activities",
         verbose_name=_("company"),
+    )
+    deal = models.ForeignKey(
+        "sales.Deal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("deal"),
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("lead"),
     )
     subject = models.CharField(_("subject"), max_length=250, blank=True)
     body = models.TextField(_("text"), blank=True)
@@ -182,7 +220,10 @@ class Activity(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(contact__isnull=False) | models.Q(company__isnull=False),
+                condition=models.Q(contact__isnull=False)
+                | models.Q(company__isnull=False)
+                | models.Q(deal__isnull=False)
+                | models.Q(lead__isnull=False),
                 name="activity_has_record",
             )
         ]
@@ -251,6 +292,22 @@ class Task(models.Model):
         blank=True,
         related_name="tasks",
         verbose_name=_("company"),
+    )
+    deal = models.ForeignKey(
+        "sales.Deal",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("deal"),
+    )
+    lead = models.ForeignKey(
+        "sales.Lead",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("lead"),
     )
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

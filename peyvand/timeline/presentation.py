@@ -69,12 +69,27 @@ _SUBJECT_MODELS = {
     "task": "timeline.Task",
     "activity": "timeline.Activity",
     "contactconsent": "contacts.ContactConsent",
+    "deal": "sales.Deal",
+    "lead": "sales.Lead",
 }
+# Fields holding an amount of Rials, shown as money.
+_MONEY_FIELDS = frozenset({"amount", "estimated_amount"})
 
 
 def _readable(field: Any, value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if getattr(field, "many_to_one", False) and isinstance(value, int):
+        related = field.related_model._default_manager.filter(pk=value).first()
+        return str(related) if related is not None else f"#{value}"
+    if getattr(field, "name", "") in _MONEY_FIELDS and isinstance(value, int):
+        from django.conf import settings
+        from django.utils.translation import get_language
+
+        from peyvand.common.money import format_money
+
+        unit = str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
+        return format_money(value, unit=unit, language=get_language() or "fa")
     choices = dict(getattr(field, "choices", None) or ())
     if choices and not isinstance(value, list | dict):
         return str(choices.get(value, value))

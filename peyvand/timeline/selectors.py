@@ -29,6 +29,7 @@ TIMELINE_KINDS: dict[str, tuple[str, ...]] = {
     "sms": ("sms.",),
     "task": ("task.",),
     "record": ("contact.", "company.", "consent."),
+    "sales": ("lead.", "deal."),
 }
 
 
@@ -42,10 +43,11 @@ def _kind_filter(kinds: list[str]) -> Q:
 
 
 def timeline_for_contact(contact: Contact, *, kinds: list[str] | None = None) -> QuerySet[Event]:
-    """The contact's events and those of contacts merged into it, newest first (the caller
-    got ``contact`` from a scoped selector)."""
+    """The contact's events, those of contacts merged into it and those of the leads it was
+    converted from (the history before it became a contact), newest first (the caller got
+    ``contact`` from a scoped selector)."""
     events = Event.objects.filter(
-        Q(contact=contact) | Q(contact__merged_into=contact)
+        Q(contact=contact) | Q(contact__merged_into=contact) | Q(lead__contact=contact)
     ).select_related("actor")
     if kinds:
         events = events.filter(_kind_filter(kinds))
@@ -62,10 +64,25 @@ def timeline_for_company(company: Company, *, kinds: list[str] | None = None) ->
     return events.order_by("-occurred_at", "-id")
 
 
+def timeline_for_record(
+    field: str, record_id: int, *, kinds: list[str] | None = None
+) -> QuerySet[Event]:
+    """The events of one deal or lead (``field`` is ``deal`` or ``lead``), newest first."""
+    events = Event.objects.filter(**{f"{field}_id": record_id}).select_related("actor", "contact")
+    if kinds:
+        events = events.filter(_kind_filter(kinds))
+    return events.order_by("-occurred_at", "-id")
+
+
 def activities_visible_to(user: User | AnonymousUser | None) -> QuerySet[Activity]:
-    """Activities on contacts or companies the user may see."""
+    """Activities on contacts, companies, deals or leads the user may see."""
+    from peyvand.sales.selectors import deals_visible_to, leads_visible_to
+
     return Activity.objects.filter(
-        Q(contact__in=contacts_visible_to(user)) | Q(company__in=companies_visible_to(user))
+        Q(contact__in=contacts_visible_to(user))
+        | Q(company__in=companies_visible_to(user))
+        | Q(deal__in=deals_visible_to(user))
+        | Q(lead__in=leads_visible_to(user))
     )
 
 

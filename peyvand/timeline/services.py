@@ -26,6 +26,8 @@ ACTIVITY_FIELDS = (
     "kind",
     "contact",
     "company",
+    "deal",
+    "lead",
     "subject",
     "body",
     "occurred_at",
@@ -44,6 +46,8 @@ TASK_FIELDS = (
     "assignee",
     "contact",
     "company",
+    "deal",
+    "lead",
 )
 _TEXT = frozenset({"subject", "body", "location", "title", "description"})
 
@@ -68,12 +72,14 @@ def _validate(instance: Any) -> None:
     except ValidationError as error:
         errors.update(error.error_dict)
     if (
-        instance.contact_id is None
+        isinstance(instance, Activity)
+        and instance.contact_id is None
         and instance.company_id is None
-        and isinstance(instance, Activity)
+        and instance.deal_id is None
+        and instance.lead_id is None
     ):
         errors.setdefault("contact", []).append(
-            ValidationError(_("Choose a contact or a company."), code="required")
+            ValidationError(_("Choose a contact, company, deal or lead."), code="required")
         )
     if errors:
         raise ValidationError(errors)
@@ -88,8 +94,19 @@ def _validate_activity(activity: Activity) -> None:
     _validate(activity)
 
 
+def _mark_activity(record: Activity | Task, when: datetime.datetime) -> None:
+    """Stamp the deal's or lead's last activity (what follow-up rules read)."""
+    for field in ("deal", "lead"):
+        related_id = getattr(record, f"{field}_id")
+        if related_id is not None:
+            model = type(record)._meta.get_field(field).related_model
+            model._default_manager.filter(pk=related_id).update(  # type: ignore[union-attr]
+                last_activity_at=when
+            )
+
+
 def activity_log(*, actor: User | None, values: Mapping[str, Any]) -> Activity:
-    """Log a note, call, meeting, email or SMS against a contact and/or company."""
+    """Log a note, call, meeting, email or SMS against a contact, company, deal or lead."""
     if actor is not None:
         require_permission(actor, "write", "timeline")
     activity = Activity(created_by=actor, occurred_at=timezone.now())
@@ -97,12 +114,15 @@ def activity_log(*, actor: User | None, values: Mapping[str, Any]) -> Activity:
     _validate_activity(activity)
     with transaction.atomic():
         activity.save()
+        _mark_activity(activity, activity.occurred_at)
         event_record(
             actor=actor,
             verb=f"{activity.kind}.logged",
             subject=activity,
             contact=activity.contact,
             company=activity.company,
+            deal=activity.deal,
+            lead=activity.lead,
             summary=activity.subject or activity.body[:200],
             payload=snapshot(activity, ACTIVITY_FIELDS),
             occurred_at=activity.occurred_at,
@@ -130,6 +150,8 @@ def activity_update(
                 subject=activity,
                 contact=activity.contact,
                 company=activity.company,
+                deal=activity.deal,
+                lead=activity.lead,
                 summary=activity.subject or activity.body[:200],
                 payload={"changes": changes},
             )
@@ -149,6 +171,8 @@ def activity_delete(*, actor: User | None, activity: Activity) -> None:
             subject=activity,
             contact=activity.contact,
             company=activity.company,
+            deal=activity.deal,
+            lead=activity.lead,
             summary=activity.subject or activity.body[:200],
             payload={"deleted": snapshot(activity, ACTIVITY_FIELDS)},
         )
@@ -184,6 +208,8 @@ def task_create(*, actor: User | None, values: Mapping[str, Any]) -> Task:
             subject=task,
             contact=task.contact,
             company=task.company,
+            deal=task.deal,
+            lead=task.lead,
             summary=task.title,
             payload={"changes": field_changes({}, snapshot(task, TASK_FIELDS))},
         )
@@ -212,12 +238,16 @@ def task_update(*, actor: User | None, task: Task, values: Mapping[str, Any]) ->
         changes = field_changes(before, snapshot(task, TASK_FIELDS))
         if changes:
             completed = changes.get("status", [None, None])[1] == TaskStatus.DONE
+            if completed:
+                _mark_activity(task, timezone.now())
             event_record(
                 actor=actor,
                 verb="task.completed" if completed else "task.updated",
                 subject=task,
                 contact=task.contact,
                 company=task.company,
+                deal=task.deal,
+                lead=task.lead,
                 summary=task.title,
                 payload={"changes": changes},
             )
@@ -242,6 +272,8 @@ def task_delete(*, actor: User | None, task: Task) -> None:
             subject=task,
             contact=task.contact,
             company=task.company,
+            deal=task.deal,
+            lead=task.lead,
             summary=task.title,
             payload={"deleted": snapshot(task, TASK_FIELDS)},
         )
@@ -293,6 +325,8 @@ def reminders_deliver_due(*, now: datetime.datetime | None = None, limit: int = 
                     subject=task,
                     contact=task.contact,
                     company=task.company,
+                    deal=task.deal,
+                    lead=task.lead,
                     summary=task.title,
                     payload={"assignee": task.assignee_id},
                 )

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_POST
 from peyvand.accounts.permissions import has_permission, require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.common.pagination import keyset_page
-from peyvand.contacts.models import Company, Contact
 from peyvand.contacts.selectors import companies_visible_to, contacts_visible_to
 from peyvand.web.form_errors import add_service_errors
 
@@ -67,27 +66,54 @@ def contact_timeline(request: AuthenticatedRequest, contact_id: int) -> HttpResp
     return render(request, "timeline/_timeline.html", context)
 
 
+def _activity_links(
+    request: AuthenticatedRequest, record_type: str, record_id: int
+) -> dict[str, object]:
+    """The visible record an activity is logged on, plus the deal's or lead's contact and
+    company; 404 for anything the user cannot see."""
+    from peyvand.sales.selectors import deals_visible_to, leads_visible_to
+
+    if record_type == "contact":
+        contact = contacts_visible_to(request.user).filter(pk=record_id).first()
+        if contact is None:
+            raise Http404
+        return {"contact": contact}
+    if record_type == "company":
+        company = companies_visible_to(request.user).filter(pk=record_id).first()
+        if company is None:
+            raise Http404
+        return {"company": company}
+    if record_type == "deal":
+        deal = deals_visible_to(request.user).filter(pk=record_id).first()
+        if deal is None:
+            raise Http404
+        return {"deal": deal, "contact": deal.contact, "company": deal.company}
+    if record_type == "lead":
+        lead = leads_visible_to(request.user).filter(pk=record_id).first()
+        if lead is None:
+            raise Http404
+        return {"lead": lead, "contact": lead.contact}
+    raise Http404
+
+
 @login_required
 @require_POST
 def activity_create(
     request: AuthenticatedRequest, record_type: str, record_id: int
 ) -> HttpResponse:
-    """Log an activity against a visible contact or company, then back to its page."""
+    """Log an activity against a visible contact, company, deal or lead, then back to its
+    page. An activity on a deal or lead also shows on its contact's and company's timelines."""
     require_permission(request.user, "write", "timeline")
-    if record_type not in {"contact", "company"}:
-        raise Http404
-    record: Contact | Company | None
-    if record_type == "contact":
-        record = contacts_visible_to(request.user).filter(pk=record_id).first()
-        target = "contacts:detail"
-    else:
-        record = companies_visible_to(request.user).filter(pk=record_id).first()
-        target = "contacts:company_detail"
-    if record is None:
-        raise Http404
+    links = _activity_links(request, record_type, record_id)
+    target = {
+        "contact": "contacts:detail",
+        "company": "contacts:company_detail",
+        "deal": "sales:deal_detail",
+        "lead": "sales:lead_detail",
+    }[record_type]
     form = ActivityForm(request.POST)
     if form.is_valid():
-        values = {**form.service_values(), record_type: record}
+        values = {**form.service_values(), **links}
         try:
             services.activity_log(actor=request.user, values=values)
         except ValidationError as error:
@@ -138,6 +164,11 @@ def _linked_record(request: AuthenticatedRequest) -> dict[str, object]:
         if company is None:
             raise Http404
         values["company"] = company
+    for field in ("deal", "lead"):
+        record_id = request.GET.get(field) or request.POST.get(field)
+        if record_id and record_id.isdigit():
+            links = _activity_links(request, field, int(record_id))
+            values.update({key: value for key, value in links.items() if value is not None})
     return values
 
 

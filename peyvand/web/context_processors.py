@@ -17,6 +17,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("web:dashboard", _("Dashboard"), "speedometer2"),
         ("contacts:list", _("Contacts"), "people"),
         ("contacts:company_list", _("Companies"), "buildings"),
+        ("sales:lead_list", _("Leads"), "funnel"),
+        ("sales:deal_board", _("Deals"), "kanban"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
     ]
     path = request.path

@@ -83,6 +83,8 @@ def test_create_normalizes_and_returns_the_stored_company(client, user):
         "postal_code": "",
         "description": "",
         "owner_id": user.pk,
+        "is_key_account": False,
+        "account_team_id": None,
         "tags": ["همکار"],
         "custom_fields": {},
         "people_count": 0,

@@ -163,7 +163,7 @@ def test_an_activity_needs_a_contact_or_a_company(client):
             {
                 "loc": ["body", "contact_id"],
                 "field": "contact_id",
-                "msg": "Choose a contact or a company.",
+                "msg": "Choose a contact, company, deal or lead.",
                 "type": "required",
             }
         ]
