@@ -215,6 +215,8 @@ PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS = int(
     os.environ.get("PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS", "10")
 )
 PEYVAND_FORM_WINDOW_SECONDS = int(os.environ.get("PEYVAND_FORM_WINDOW_SECONDS", "600"))
+# Open leads with no activity for this many days get a follow-up task (0 turns it off).
+PEYVAND_LEAD_FOLLOW_UP_DAYS = int(os.environ.get("PEYVAND_LEAD_FOLLOW_UP_DAYS", "3"))
 # Money is stored in Rials; this is how it is shown by default ("toman" or "rial").
 PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
 

@@ -150,6 +150,8 @@ class SeedReport:
     companies: int = 0
     activities: int = 0
     tasks: int = 0
+    deals: int = 0
+    leads: int = 0
 
 
 def messy_phone(rng: random.Random) -> str:
@@ -235,6 +237,7 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
             )
             report.companies += 1
     stages = [stage for stage, _label in LifecycleStage.choices]
+    people: list[Contact] = []
     for _index in range(contacts):
         with transaction.atomic():
             is_female = rng.random() < 0.5
@@ -261,6 +264,7 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
                 ),
             }
             contact = contact_create(actor=None, values=values)
+            people.append(contact)
             report.contacts += 1
             if rng.random() < 0.5:
                 contact_set_consent(
@@ -289,6 +293,17 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
                     },
                 )
                 report.tasks += 1
+    # Sales builds on these people; imported here to keep contacts free of sales at import.
+    from peyvand.sales.demo_data import seed_sales_demo
+
+    with transaction.atomic():
+        report.deals, report.leads = seed_sales_demo(
+            rng=rng,
+            owners=owners,
+            contacts=people,
+            companies=companies,
+            deals=max(1, contacts // 3),
+        )
     return report
 
 

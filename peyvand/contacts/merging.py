@@ -21,7 +21,6 @@ from peyvand.accounts.models import User
 from peyvand.accounts.permissions import require_permission
 from peyvand.common.persian import name_key
 from peyvand.timeline.events import event_record, field_changes, snapshot
-from peyvand.timeline.models import Activity, Task
 
 from .models import (
     Contact,
@@ -36,7 +35,20 @@ from .services import CONTACT_FIELDS, contact_search_text
 # Fields whose value the person merging picks from one of the records.
 MERGE_FIELDS = CONTACT_FIELDS
 # Related rows that follow the contact: model, and the name used in ContactMerge.moved.
-MOVABLE = ((Activity, "activity"), (Task, "task"))
+# Rows that hang off a contact and move to the survivor of a merge (undo moves them back):
+# ``app_label.Model`` and the key under which the merge record keeps their old contacts.
+MOVABLE = (
+    ("timeline.Activity", "activity"),
+    ("timeline.Task", "task"),
+    ("sales.Deal", "deal"),
+    ("sales.Lead", "lead"),
+)
+
+
+def _movable() -> list[tuple[type[models.Model], str]]:
+    from django.apps import apps
+
+    return [(apps.get_model(label), key) for label, key in MOVABLE]
 
 
 def _field(name: str) -> models.Field[Any, Any]:
@@ -148,11 +160,13 @@ def contacts_merge(
         survivor.tags.add(*added_tags)
         merge.added_tag_ids = added_tags
         moved: dict[str, dict[str, int]] = {}
-        for model, label in MOVABLE:
+        for model, label in _movable():
             rows = dict(
-                model.objects.filter(contact_id__in=merged_ids).values_list("pk", "contact_id")
+                model._default_manager.filter(contact_id__in=merged_ids).values_list(
+                    "pk", "contact_id"
+                )
             )
-            model.objects.filter(pk__in=list(rows)).update(contact=survivor)
+            model._default_manager.filter(pk__in=list(rows)).update(contact=survivor)
             moved[label] = {str(pk): contact_id for pk, contact_id in rows.items()}
         # Contacts merged earlier into one of these now belong to the survivor.
         chained = dict(
@@ -224,9 +238,9 @@ def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
         ContactPhone.objects.filter(pk__in=merge.added_phone_ids).delete()
         ContactEmail.objects.filter(pk__in=merge.added_email_ids).delete()
         survivor.tags.remove(*merge.added_tag_ids)
-        for model, label in MOVABLE:
+        for model, label in _movable():
             for pk, contact_id in merge.moved.get(label, {}).items():
-                model.objects.filter(pk=int(pk)).update(contact_id=contact_id)
+                model._default_manager.filter(pk=int(pk)).update(contact_id=contact_id)
         for pk, parent in merge.moved.get("merged_contact", {}).items():
             Contact.objects.filter(pk=int(pk)).update(merged_into_id=parent)
         Contact.objects.filter(pk__in=merge.merged_ids).update(merged_into=None)

@@ -502,3 +502,61 @@ def delete_deal(request: AuthenticatedRequest, deal_id: int) -> Status[None]:
     require_permission(request.user, "delete", "deals")
     deal_delete(actor=request.user, deal=deals_visible_to(request.user).get(pk=deal_id))
     return Status(204, None)
+
+
+class ForecastRowOut(Schema):
+    key: int | None
+    label: str
+    quota: int
+    won: int
+    commit: int
+    best_case: int
+    weighted: int
+    pipeline: int
+    attainment: float | None
+
+
+class ForecastOut(Schema):
+    year: int
+    month: int | None
+    quarter: int | None
+    start: datetime.date
+    end: datetime.date
+    group: str
+    rows: list[ForecastRowOut]
+    total: ForecastRowOut
+
+
+class ForecastQuery(Schema):
+    year: int | None = Field(None, ge=1300, le=1500)
+    month: int | None = Field(None, ge=1, le=12)
+    quarter: int | None = Field(None, ge=1, le=4)
+    group: Literal["owner", "team"] = "owner"
+
+
+@router.get("/forecast", response=ForecastOut, summary="Sales forecast for a Jalali period")
+def get_forecast(request: AuthenticatedRequest, query: Query[ForecastQuery]) -> dict[str, Any]:
+    """Per owner or team for a Jalali month (default: this month) or quarter, over the deals
+    the caller may see: quota, won, commit, best case, weighted and pipeline (Rials). ``end``
+    is the day after the period."""
+    from .forecast import Period, forecast, totals
+
+    require_permission(request.user, "read", "deals")
+    current = Period.current_month()
+    year = query.year or current.year
+    if query.quarter is not None:
+        period = Period(year=year, quarter=query.quarter)
+    else:
+        period = Period(year=year, month=query.month or current.month)
+    deals = deals_visible_to(request.user)
+    start, end = period.dates()
+    return {
+        "year": period.year,
+        "month": period.month,
+        "quarter": period.quarter,
+        "start": start,
+        "end": end,
+        "group": query.group,
+        "rows": forecast(deals, period, group=query.group),
+        "total": totals(forecast(deals, period, group="owner")),
+    }

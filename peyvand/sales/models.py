@@ -483,3 +483,81 @@ class ScoringRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Quota(models.Model):
+    """A sales target for one person or one team in one Jalali month (amount in Rials),
+    set by a manager; the forecast measures against it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="quotas",
+        verbose_name=_("person"),
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="quotas",
+        verbose_name=_("team"),
+    )
+    year = models.PositiveSmallIntegerField(_("Jalali year"))
+    month = models.PositiveSmallIntegerField(
+        _("Jalali month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    amount = models.BigIntegerField(_("target (Rials)"), validators=[MinValueValidator(0)])
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["year", "month", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, team__isnull=True)
+                | models.Q(user__isnull=True, team__isnull=False),
+                name="quota_for_user_or_team",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "year", "month"],
+                condition=models.Q(user__isnull=False),
+                name="quota_unique_user_month",
+            ),
+            models.UniqueConstraint(
+                fields=["team", "year", "month"],
+                condition=models.Q(team__isnull=False),
+                name="quota_unique_team_month",
+            ),
+        ]
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+
+    def __str__(self) -> str:
+        return f"{self.user or self.team} {self.year}/{self.month}"
+
+
+class LeadSourceCost(models.Model):
+    """Money spent on a lead source or campaign in a period, for cost per lead."""
+
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    utm_campaign = models.CharField("utm_campaign", max_length=100, blank=True)
+    start = models.DateField(_("from"))
+    end = models.DateField(_("to"))
+    amount = models.BigIntegerField(_("cost (Rials)"), validators=[MinValueValidator(0)])
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-start", "id"]
+        verbose_name = _("lead source cost")
+        verbose_name_plural = _("lead source costs")
+
+    def __str__(self) -> str:
+        return f"{self.source or self.utm_campaign}: {self.amount}"

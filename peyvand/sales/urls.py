@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lead_views, views, web_form_views
+from . import forecast_views, lead_views, report_views, views, web_form_views
 
 app_name = "sales"
 urlpatterns = [
@@ -18,6 +18,9 @@ urlpatterns = [
     path("leads/<int:lead_id>/status/", lead_views.lead_status, name="lead_status"),
     path("leads/<int:lead_id>/convert/", lead_views.lead_convert_view, name="lead_convert"),
     path("leads/<int:lead_id>/delete/", lead_views.lead_delete_view, name="lead_delete"),
+    path("forecast/", forecast_views.forecast_page, name="forecast"),
+    path("quotas/", forecast_views.quota_page, name="quotas"),
+    path("reports/", report_views.reports_page, name="reports"),
     path("forms/", web_form_views.web_form_list, name="web_form_list"),
     path("forms/new/", web_form_views.web_form_create, name="web_form_create"),
     path("forms/<int:form_id>/", web_form_views.web_form_detail, name="web_form_detail"),

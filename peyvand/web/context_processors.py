@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("contacts:company_list", _("Companies"), "buildings"),
         ("sales:lead_list", _("Leads"), "funnel"),
         ("sales:deal_board", _("Deals"), "kanban"),
+        ("sales:forecast", _("Forecast"), "graph-up-arrow"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
     ]
     path = request.path

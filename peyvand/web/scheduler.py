@@ -22,11 +22,13 @@ class PeriodicJob:
 def default_jobs() -> list[PeriodicJob]:
     """The product's periodic jobs (each app adds its own here)."""
     from peyvand.contacts.merging import duplicates_scan
+    from peyvand.sales.follow_up import follow_ups_create
     from peyvand.timeline.services import reminders_deliver_due
 
     return [
         PeriodicJob("task reminders", 30, reminders_deliver_due),
         PeriodicJob("duplicate scan", 24 * 3600, duplicates_scan),
+        PeriodicJob("sales follow-ups", 3600, follow_ups_create),
     ]
 
 

@@ -287,6 +287,8 @@ class TestMergeTwo:
                 str(karimi_pair["call"].pk): other.pk,
             },
             "task": {str(karimi_pair["task"].pk): other.pk},
+            "deal": {},
+            "lead": {},
             "merged_contact": {},
         }
         assert merge.survivor_before["birthday"] == "1990-05-01"
@@ -415,7 +417,7 @@ class TestMergeTwo:
                 "job_title": ["", "مدیر فروش"],
                 "national_id": ["", NATIONAL_ID],
             },
-            "moved": {"activity": 2, "task": 1, "merged_contact": 0},
+            "moved": {"activity": 2, "task": 1, "deal": 0, "lead": 0, "merged_contact": 0},
         }
 
     def test_open_candidates_of_the_pair_become_merged_others_stay_open(
@@ -515,7 +517,13 @@ class TestMergeThree:
         merged_event = Event.objects.get(verb="contact.merged")
         assert timeline_ids(survivor) == sorted([*events_before, merged_event.pk])
         assert merged_event.payload["merged"] == [second.pk, third.pk]
-        assert merged_event.payload["moved"] == {"activity": 2, "task": 1, "merged_contact": 0}
+        assert merged_event.payload["moved"] == {
+            "activity": 2,
+            "task": 1,
+            "deal": 0,
+            "lead": 0,
+            "merged_contact": 0,
+        }
         assert merged_event.summary == "مریم احمدی، مریم احمدی"
         assert [status_of(candidate) for candidate in candidates] == [DuplicateStatus.MERGED] * 3
 
@@ -810,6 +818,8 @@ class TestChainedMerges:
         assert Event.objects.get(subject_id=second.pk, verb="contact.merged").payload["moved"] == {
             "activity": 2,
             "task": 0,
+            "deal": 0,
+            "lead": 0,
             "merged_contact": 1,
         }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from peyvand.accounts.models import Role
 from peyvand.contacts.tests.factories import make_contact
@@ -46,9 +46,12 @@ def test_moving_to_won_needs_a_reason_and_then_closes_the_deal(sales_user: Any) 
     contact = make_contact(actor=sales_user, first_name="رضا", last_name="محمدی")
     deal = make_deal(actor=sales_user, contact=contact)
     won = stage_of(deal.pipeline, StageKind.WON)
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError) as error, translation.override("en"):
         deal_move_stage(actor=sales_user, deal=deal, stage=won)
     assert error.value.message_dict["close_reason"] == ["Say why the deal was won."]
+    with pytest.raises(ValidationError) as error:
+        deal_move_stage(actor=sales_user, deal=deal, stage=won)
+    assert error.value.message_dict["close_reason"] == ["دلیل موفقیت معامله را بنویسید."]
     deal.refresh_from_db()
     assert deal.status == DealStatus.OPEN
     assert DealStageChange.objects.filter(deal=deal).count() == 1
@@ -139,3 +142,17 @@ def test_weighted_amount_uses_the_stage_probability_unless_overridden(sales_user
     assert deal.weighted_amount == 100_001  # 100000.5 rounds half up
     deal = deal_update(actor=sales_user, deal=deal, values={"probability": 35})
     assert deal.weighted_amount == 350_002  # 350001.75
+
+
+def test_merging_contacts_moves_their_deals_and_undo_moves_them_back(admin_user: Any) -> None:
+    from peyvand.contacts.merging import contact_merge_undo, contacts_merge
+
+    survivor = make_contact(actor=admin_user, first_name="مینا", last_name="احمدی")
+    other = make_contact(actor=admin_user, first_name="مينا", last_name="احمدي")
+    deal = make_deal(actor=admin_user, contact=other)
+    merge = contacts_merge(actor=admin_user, survivor=survivor, others=[other])
+    deal.refresh_from_db()
+    assert deal.contact_id == survivor.pk
+    contact_merge_undo(actor=admin_user, merge=merge)
+    deal.refresh_from_db()
+    assert deal.contact_id == other.pk
