@@ -7,10 +7,10 @@ Rules, per object type (``VisibilityPolicy``):
 - level ``team``: members see records owned by anyone who shares a team with them;
 - level ``everyone``: every active user sees every record, owned or not.
 Records with no owner are visible to administrators and managers, and to everyone under
-level ``everyone``. Key accounts add one rule: a company with an account team, and the
-contacts and deals of that company, are visible to every member of that team whatever the
-level (``account_team_field`` names the path to the team). Anonymous or inactive users see
-nothing: scoping fails closed.
+level ``everyone``. Key accounts add one rule: a company marked as a key account with an
+account team, and the contacts and deals of that company, are visible to every member of
+that team whatever the level (``account_team_field`` names the path to the team).
+Anonymous or inactive users see nothing: scoping fails closed.
 """
 
 from __future__ import annotations
@@ -65,7 +65,13 @@ def visibility_filter(
     elif level == VisibilityLevel.TEAM:
         visible |= Q(**{f"{owner_field}__in": teammate_ids(user)})
     if account_team_field is not None:
-        visible |= Q(**{f"{account_team_field}__in": user.teams.values_list("id", flat=True)})
+        key_account_flag = account_team_field.removesuffix("account_team") + "is_key_account"
+        visible |= Q(
+            **{
+                f"{account_team_field}__in": user.teams.values_list("id", flat=True),
+                key_account_flag: True,
+            }
+        )
     return visible
 
 

@@ -69,10 +69,12 @@ class MoneyField(forms.CharField):
     """An amount typed in the display unit (Toman or Rial, ``PEYVAND_MONEY_DISPLAY``) with
     Persian or ASCII digits and separators; cleans to an integer number of Rials."""
 
+    MAX_TEXT_LENGTH = 40
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 40)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}))
         super().__init__(*args, **kwargs)
+        self.widget.attrs.setdefault("maxlength", str(self.MAX_TEXT_LENGTH))
 
     @staticmethod
     def unit() -> str:
@@ -92,4 +94,8 @@ class MoneyField(forms.CharField):
         text = super().to_python(value)
         if text in EMPTY_VALUES:
             return None
+        if len(str(text)) > self.MAX_TEXT_LENGTH:
+            from peyvand.common.money import MSG_INVALID_MONEY
+
+            raise forms.ValidationError(MSG_INVALID_MONEY, code="invalid_money")
         return parse_money(str(text), unit=self.unit())

@@ -30,7 +30,7 @@ class Page(Generic[M]):
 
 def _encode(values: list[Any]) -> str:
     raw = json.dumps(
-        [value.isoformat() if isinstance(value, datetime.datetime) else value for value in values],
+        [value.isoformat() if isinstance(value, datetime.date) else value for value in values],
         ensure_ascii=False,
     )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")

@@ -27,7 +27,13 @@ from peyvand.web.form_errors import add_service_errors
 from .forms import LeadConvertForm, LeadForm, LeadStatusForm
 from .leads import lead_convert, lead_create, lead_delete, lead_set_status, lead_update
 from .models import Lead, LeadStatus
-from .selectors import LEAD_SORTS, leads_filtered, leads_visible_to, pipeline_default
+from .selectors import (
+    LEAD_SORTS,
+    deals_visible_to,
+    leads_filtered,
+    leads_visible_to,
+    pipeline_default,
+)
 
 _FILTER_KEYS = ("q", "owner", "status", "source", "form", "city", "sort")
 
@@ -203,9 +209,12 @@ def lead_convert_view(request: AuthenticatedRequest, lead_id: int) -> HttpRespon
             messages.error(request, " ".join(field_messages))
         return redirect("sales:lead_detail", lead.pk)
     messages.success(request, _("Converted."))
-    if deal is not None:
+    if deal is not None and deals_visible_to(request.user).filter(pk=deal.pk).exists():
         return redirect("sales:deal_detail", deal.pk)
-    return redirect("contacts:detail", contact.pk)
+    if contacts_visible_to(request.user).filter(pk=contact.pk).exists():
+        return redirect("contacts:detail", contact.pk)
+    # Linked to a customer someone else owns (no duplicate made): stay on the lead.
+    return redirect("sales:lead_detail", lead.pk)
 
 
 @login_required

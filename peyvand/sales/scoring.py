@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Q
 
 from peyvand.common.persian import search_key
+from peyvand.common.validators import phone_search_forms
 
 from .models import Lead, ScoringField, ScoringOperator, ScoringRule
 
@@ -38,10 +39,16 @@ def rule_matches(rule: ScoringRule, lead: Lead) -> bool:
             return value is not None and int(value) >= int(rule.value)
         except (TypeError, ValueError):
             return False
-    text = search_key(str(value or ""))
     wanted = search_key(rule.value)
     if not wanted:
         return False
+    if rule.field == ScoringField.PHONE:
+        # A phone is stored as +98912…; people write rules as 0912… or 98912….
+        forms = phone_search_forms(str(value)) if value else []
+        if rule.operator == ScoringOperator.EQUALS:
+            return wanted in forms
+        return any(wanted in form for form in forms)
+    text = search_key(str(value or ""))
     if rule.operator == ScoringOperator.EQUALS:
         return text == wanted
     return wanted in text

@@ -79,6 +79,9 @@ def deals_filtered(user: User | AnonymousUser | None, filters: Mapping[str, str]
         deals = deals.filter(expected_close_date__gte=filters["close_from"])
     if filters.get("close_to"):
         deals = deals.filter(expected_close_date__lte=filters["close_to"])
+    if filters.get("sort") == "close":
+        # Sorting by close date lists the deals that have one (keyset paging needs a value).
+        deals = deals.filter(expected_close_date__isnull=False)
     return deals
 
 

@@ -160,10 +160,12 @@ def public_form(request: HttpRequest, key: str) -> HttpResponse:
         context["done"] = True
         return render(request, "sales/public_form.html", context)
     if form.is_valid():
+        # The hidden fields carry what the page saw when it was opened; the Referer of this
+        # POST is the form page itself, never the visitor's referring page.
         posted_tracking = {
-            key_: request.POST.get(key_, "") or tracking.get(key_, "")
-            for key_ in (*UTM_KEYS, "referrer")
+            key_: request.POST.get(key_, "") or request.GET.get(key_, "") for key_ in UTM_KEYS
         }
+        posted_tracking["referrer"] = request.POST.get("referrer", "") or request.GET.get("ref", "")
         try:
             web_form_submit(web_form=web_form, answers=form.cleaned_data, tracking=posted_tracking)
         except ValidationError as error:

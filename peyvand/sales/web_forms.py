@@ -110,7 +110,8 @@ def web_form_save(
         if name in values:
             value = values[name]
             setattr(form, name, clean_persian(value) if isinstance(value, str) else value)
-    form.fields = clean_field_rows(values.get("fields") or form.fields or DEFAULT_FIELDS)
+    rows = values.get("fields", form.fields or DEFAULT_FIELDS)
+    form.fields = clean_field_rows(rows)
     if form.consent_required and not form.consent_text:
         raise error("consent_text", _("Write the consent text the visitor agrees to."), "required")
     form.full_clean(exclude=["key", "fields"])

@@ -27,6 +27,20 @@ VERB_LABELS: dict[str, tuple[Promise, str]] = {
     "task.completed": (_("Task completed"), "check2-all"),
     "task.deleted": (_("Task deleted"), "trash"),
     "task.reminded": (_("Reminder sent"), "alarm"),
+    "lead.created": (_("Lead captured"), "funnel"),
+    "lead.updated": (_("Lead changed"), "pencil"),
+    "lead.assigned": (_("Lead assigned by rule"), "person-check"),
+    "lead.qualified": (_("Lead qualified"), "patch-check"),
+    "lead.converted": (_("Lead converted"), "arrow-right-circle"),
+    "lead.deleted": (_("Lead deleted"), "trash"),
+    "deal.created": (_("Deal created"), "briefcase"),
+    "deal.updated": (_("Deal changed"), "pencil"),
+    "deal.assigned": (_("Deal assigned by rule"), "person-check"),
+    "deal.stage_changed": (_("Deal moved"), "arrow-left-right"),
+    "deal.won": (_("Deal won"), "trophy"),
+    "deal.lost": (_("Deal lost"), "x-octagon"),
+    "deal.reopened": (_("Deal reopened"), "arrow-counterclockwise"),
+    "deal.deleted": (_("Deal deleted"), "trash"),
 }
 _EDITED = (_("Changed"), "pencil")
 

@@ -262,9 +262,7 @@ def test_load_picks_the_fewest_open_deals_and_ignores_closed_ones(
     assert owners == [closer, quiet, busy, closer]
     rule.refresh_from_db()
     assert rule.last_assigned_id is None  # only turn-based methods keep a turn
-    assert [event.payload["method"] for event in assigned_events("deal.assigned")] == [
-        "load"
-    ] * 4
+    assert [event.payload["method"] for event in assigned_events("deal.assigned")] == ["load"] * 4
 
 
 # --- availability ------------------------------------------------------------------------
@@ -405,9 +403,7 @@ def test_a_deal_gets_its_territory_from_its_contact_or_company(
 
 
 def test_with_no_rule_the_owner_is_the_actor_or_nobody(sales_user: User) -> None:
-    by_person = lead_create(
-        actor=sales_user, values={"first_name": "علی", "phone": "09120000001"}
-    )
+    by_person = lead_create(actor=sales_user, values={"first_name": "علی", "phone": "09120000001"})
     by_form = new_lead()
     deal = deal_create(actor=sales_user, values={"title": "بدون قانون"})
     system_deal = deal_create(actor=None, values={"title": "از وب‌سرویس"})

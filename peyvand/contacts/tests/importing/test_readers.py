@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 import tracemalloc
 from contextlib import closing
 from pathlib import Path
@@ -624,8 +623,6 @@ def test_csv_memory_stays_flat_for_a_large_file(tmp_path: Path) -> None:
             f"علی {index},0912{index:07d},user{index}@example.com,تهران\r\n"
             for index in range(200_000)
         )
-    started = time.perf_counter()
-
     tracemalloc.start()
     try:
         with closing(open_source(path)) as source:
@@ -648,5 +645,6 @@ def test_csv_memory_stays_flat_for_a_large_file(tmp_path: Path) -> None:
         },
     )
     assert path.stat().st_size > 10 * 1024 * 1024
+    # Memory, not time: wall-clock limits in unit tests fail on a loaded machine (speed is
+    # measured by bench/import.py).
     assert peak < 4 * 1024 * 1024
-    assert time.perf_counter() - started < 10
