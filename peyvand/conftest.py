@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client
 
 from peyvand.accounts.models import Role, Team, User
@@ -75,3 +77,39 @@ def api_client(db: Any) -> Callable[..., Client]:
         return Client(HTTP_AUTHORIZATION=f"Bearer {plain}", HTTP_ACCEPT_LANGUAGE=language)
 
     return make
+
+
+# Browser tests: Debian's chromium driven by Playwright (installed by `make browser`).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(live_server: object) -> Iterator[object]:
+    """A Chromium page (Persian locale, 1280×900) for tests against ``live_server``."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: run `make browser` (the test set-up does).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # are still synchronous and on their own connection.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="fa-IR", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
+        # ORM calls made while Playwright's loop runs get their own connection (Django keys
+        # connections by context); close it here, in that same context.
+        connections.close_all()

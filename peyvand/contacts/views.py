@@ -31,6 +31,7 @@ from peyvand.timeline.models import TaskStatus
 from peyvand.timeline.selectors import timeline_for_company, timeline_for_contact
 from peyvand.timeline.views import timeline_context
 from peyvand.web.form_errors import add_service_errors
+from peyvand.web.redirects import redirect_after_save
 
 from . import services
 from .exporting import company_rows, contact_rows, csv_chunks, vcard_chunks, xlsx_bytes
@@ -275,17 +276,8 @@ def contact_bulk(request: AuthenticatedRequest) -> HttpResponseBase:
 def _after_save(
     request: HttpRequest, visible: QuerySet[Any], record: Contact | Company, detail: str
 ) -> HttpResponse:
-    """Back to the record's page, or to its list when the save handed it to someone whose
-    records this user does not see (the page would be a 404)."""
-    if visible.filter(pk=record.pk).exists():
-        messages.success(request, _("Saved."))
-        return redirect(detail, record.pk)
-    messages.info(
-        request,
-        _("Saved. It now belongs to %(owner)s and is not visible to you.")
-        % {"owner": record.owner or _("nobody")},
-    )
-    return redirect("contacts:list" if isinstance(record, Contact) else "contacts:company_list")
+    fallback = "contacts:list" if isinstance(record, Contact) else "contacts:company_list"
+    return redirect_after_save(request, visible, record, detail, fallback)
 
 
 def _open_duplicates(

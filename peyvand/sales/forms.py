@@ -20,6 +20,7 @@ from peyvand.contacts.models import Source
 from peyvand.contacts.selectors import companies_visible_to, contacts_visible_to
 from peyvand.web.forms import StyledForm
 
+from .deals import DEAL_FIELDS
 from .models import Currency, Deal, ForecastCategory, Lead, LeadStatus, Pipeline, Stage, WebForm
 from .web_forms import FIELD_TYPES
 
@@ -122,24 +123,7 @@ class DealForm(StyledForm):
         label=gettext_lazy("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    FIELDS = (
-        "title",
-        "amount",
-        "currency",
-        "currency_amount",
-        "exchange_rate",
-        "probability",
-        "forecast_category",
-        "expected_close_date",
-        "owner",
-        "contact",
-        "company",
-        "source",
-        "description",
-        "pipeline",
-        "stage",
-        "close_reason",
-    )
+    FIELDS = (*DEAL_FIELDS, "pipeline", "stage", "close_reason")
 
     def __init__(self, *args: Any, user: User, deal: Deal | None = None, **kwargs: Any) -> None:
         if deal is not None and "initial" not in kwargs:

@@ -23,6 +23,7 @@ from peyvand.timeline.forms import ActivityForm
 from peyvand.timeline.selectors import timeline_for_record
 from peyvand.timeline.views import timeline_context
 from peyvand.web.form_errors import add_service_errors
+from peyvand.web.redirects import redirect_after_save
 
 from .forms import LeadConvertForm, LeadForm, LeadStatusForm
 from .leads import lead_convert, lead_create, lead_delete, lead_set_status, lead_update
@@ -125,15 +126,8 @@ def lead_create_view(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _after_save(request: AuthenticatedRequest, lead: Lead) -> HttpResponse:
-    if leads_visible_to(request.user).filter(pk=lead.pk).exists():
-        messages.success(request, _("Saved."))
-        return redirect("sales:lead_detail", lead.pk)
-    messages.info(
-        request,
-        _("Saved. It now belongs to %(owner)s and is not visible to you.")
-        % {"owner": lead.owner or _("nobody")},
-    )
-    return redirect("sales:lead_list")
+    visible = leads_visible_to(request.user)
+    return redirect_after_save(request, visible, lead, "sales:lead_detail", "sales:lead_list")
 
 
 @login_required

@@ -26,6 +26,7 @@ from peyvand.timeline.forms import ActivityForm
 from peyvand.timeline.selectors import timeline_for_record
 from peyvand.timeline.views import timeline_context
 from peyvand.web.form_errors import add_service_errors
+from peyvand.web.redirects import redirect_after_save
 
 from .deals import deal_create, deal_delete, deal_move_stage, deal_update
 from .forms import DealForm, record_option
@@ -217,15 +218,8 @@ def deal_create_view(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _after_save(request: AuthenticatedRequest, deal: Deal) -> HttpResponse:
-    if deals_visible_to(request.user).filter(pk=deal.pk).exists():
-        messages.success(request, _("Saved."))
-        return redirect("sales:deal_detail", deal.pk)
-    messages.info(
-        request,
-        _("Saved. It now belongs to %(owner)s and is not visible to you.")
-        % {"owner": deal.owner or _("nobody")},
-    )
-    return redirect("sales:deal_board")
+    visible = deals_visible_to(request.user)
+    return redirect_after_save(request, visible, deal, "sales:deal_detail", "sales:deal_board")
 
 
 @login_required

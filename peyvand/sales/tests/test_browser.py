@@ -12,12 +12,9 @@ gone: the sales ``conftest`` makes it again (``default_pipeline``).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from peyvand.accounts.models import ObjectType, Role, VisibilityLevel, VisibilityPolicy
 from peyvand.accounts.tests.factories import PASSWORD, UserFactory
@@ -38,39 +35,6 @@ from peyvand.sales.web_forms import web_form_save
 from peyvand.timeline.models import Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def page(live_server: object) -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: run `make browser` (the test set-up does).")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # are still synchronous and on their own connection.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="fa-IR", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
-        # ORM calls made while Playwright's loop runs get their own connection (Django keys
-        # connections by context); close it here, in that same context.
-        connections.close_all()
 
 
 def _log_in(page: Any, live_server: Any, username: str) -> None:
