@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import socket
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client
@@ -113,3 +118,50 @@ def page(live_server: object) -> Iterator[object]:
         # ORM calls made while Playwright's loop runs get their own connection (Django keys
         # connections by context); close it here, in that same context.
         connections.close_all()
+
+
+# Email: a local SMTP server (aiosmtpd) that keeps what it receives.
+class _Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[_Inbox, int]]:
+    """A real SMTP server on a free local port: ``(inbox, port)``; point Django at it with
+    ``override_settings(EMAIL_BACKEND=…smtp…, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port)`` or
+    use ``smtp_settings``."""
+    inbox = _Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_settings(smtp_inbox: tuple[_Inbox, int], settings: Any) -> _Inbox:
+    """Django sends over real SMTP to the local ``smtp_inbox`` server; returns the inbox."""
+    inbox, port = smtp_inbox
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    return inbox

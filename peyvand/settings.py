@@ -217,6 +217,10 @@ PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS = int(
 PEYVAND_FORM_WINDOW_SECONDS = int(os.environ.get("PEYVAND_FORM_WINDOW_SECONDS", "600"))
 # Open leads with no activity for this many days get a follow-up task (0 turns it off).
 PEYVAND_LEAD_FOLLOW_UP_DAYS = int(os.environ.get("PEYVAND_LEAD_FOLLOW_UP_DAYS", "3"))
+# Value added tax on quotes, in percent (Iran's rate since 1403 is 10).
+PEYVAND_VAT_PERCENT = os.environ.get("PEYVAND_VAT_PERCENT", "10")
+# The seller's name printed on quotes.
+PEYVAND_COMPANY_NAME = os.environ.get("PEYVAND_COMPANY_NAME", "پیوند")
 # Money is stored in Rials; this is how it is shown by default ("toman" or "rial").
 PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
 

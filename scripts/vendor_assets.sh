@@ -119,6 +119,9 @@ else
     } > "${STAGE}/vazirmatn/vazirmatn.css"
 fi
 put vazirmatn/OFL.txt vazirmatn/OFL.txt
+# TrueType files for PDFs (quotes): fpdf2 embeds TTF, not WOFF2.
+put vazirmatn/fonts/ttf/Vazirmatn-Regular.ttf vazirmatn/ttf/Vazirmatn-Regular.ttf
+put vazirmatn/fonts/ttf/Vazirmatn-Bold.ttf vazirmatn/ttf/Vazirmatn-Bold.ttf
 
 # Strip source-map comments from every copied JS/CSS file.
 while IFS= read -r -d '' f; do

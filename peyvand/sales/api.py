@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
@@ -18,8 +19,9 @@ from peyvand.api.common import PageOut, cursor_page, resolve_relations
 
 from .deals import deal_create, deal_delete, deal_move_stage, deal_update
 from .leads import lead_convert, lead_create, lead_delete, lead_set_status, lead_update
-from .models import Deal, Lead, Pipeline, Stage
+from .models import Deal, Lead, Pipeline, Product, Quote, QuoteLine, Stage
 from .pipelines import pipeline_create, pipeline_update
+from .quotes import product_save, quote_create, quote_decide, quote_send
 from .selectors import (
     DEAL_SORTS,
     LEAD_SORTS,
@@ -560,3 +562,199 @@ def get_forecast(request: AuthenticatedRequest, query: Query[ForecastQuery]) -> 
         "rows": forecast(deals, period, group=query.group),
         "total": totals(forecast(deals, period, group="owner")),
     }
+
+
+class ProductOut(Schema):
+    id: int
+    code: str
+    name: str
+    description: str
+    unit: str
+    price: int
+    is_taxable: bool
+    is_active: bool
+
+
+class ProductIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field("", max_length=40)
+    name: str = Field("", max_length=200)
+    description: str = ""
+    unit: str = Field("عدد", max_length=30)
+    price: int = Field(0, ge=0)
+    is_taxable: bool = True
+    is_active: bool = True
+
+
+@router.get("/products", response=list[ProductOut], summary="List products")
+def list_products(request: AuthenticatedRequest, active: bool = True) -> list[Product]:
+    require_permission(request.user, "read", "products")
+    products = Product.objects.all()
+    return list(products.filter(is_active=True) if active else products)
+
+
+@router.post("/products", response={201: ProductOut}, summary="Create a product")
+def create_product(request: AuthenticatedRequest, payload: ProductIn) -> Status[Product]:
+    require_permission(request.user, "write", "products")
+    return Status(201, product_save(actor=request.user, values=payload.dict()))
+
+
+@router.patch("/products/{product_id}", response=ProductOut, summary="Change a product")
+def update_product(request: AuthenticatedRequest, product_id: int, payload: ProductIn) -> Product:
+    require_permission(request.user, "write", "products")
+    product = Product.objects.get(pk=product_id)
+    return product_save(
+        actor=request.user, values=payload.dict(exclude_unset=True), product=product
+    )
+
+
+class QuoteLineOut(Schema):
+    product_id: int | None
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: int
+    discount_percent: Decimal
+    is_taxable: bool
+    gross: int
+    discount: int
+    vat: int
+    total: int
+
+
+class QuoteOut(Schema):
+    id: int
+    number: str
+    deal_id: int
+    status: str
+    issued_on: datetime.date
+    valid_until: datetime.date | None
+    vat_percent: Decimal
+    note: str
+    subtotal: int
+    discount_total: int
+    vat_total: int
+    total: int
+    sent_at: datetime.datetime | None
+    sent_to: str
+    decided_at: datetime.datetime | None
+    decision_note: str
+    lines: list[QuoteLineOut]
+
+    @staticmethod
+    def resolve_lines(obj: Quote) -> list[QuoteLine]:
+        return list(obj.lines.all())
+
+
+class QuoteLineIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: int | None = None
+    description: str = Field("", max_length=300)
+    quantity: Decimal = Field(Decimal(1), gt=0, max_digits=12, decimal_places=3)
+    unit: str = Field("", max_length=30)
+    unit_price: int | None = Field(None, ge=0)
+    discount_percent: Decimal = Field(Decimal(0), ge=0, le=100)
+    is_taxable: bool | None = None
+
+
+class QuoteIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    issued_on: datetime.date | None = None
+    valid_until: datetime.date | None = None
+    vat_percent: Decimal | None = Field(None, ge=0, le=100)
+    note: str = ""
+    lines: list[QuoteLineIn]
+
+
+class QuoteSendIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(..., max_length=254)
+    message: str = ""
+
+
+class QuoteAnswerIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    accepted: bool
+    note: str = Field("", max_length=250)
+
+
+def _quote_lines(rows: list[QuoteLineIn]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for index, row in enumerate(rows):
+        data = row.dict(exclude_none=True)
+        product_id = data.pop("product_id", None)
+        if product_id is not None:
+            product = Product.objects.filter(pk=product_id).first()
+            if product is None:
+                raise ValidationError(
+                    {
+                        f"lines.{index}.product_id": [
+                            ValidationError(_("No such record."), code="does_not_exist")
+                        ]
+                    }
+                )
+            data["product"] = product
+        lines.append(data)
+    return lines
+
+
+def _visible_quote(request: AuthenticatedRequest, quote_id: int) -> Quote:
+    return Quote.objects.filter(deal__in=deals_visible_to(request.user)).get(pk=quote_id)
+
+
+@router.get("/deals/{deal_id}/quotes", response=list[QuoteOut], summary="A deal's quotes")
+def list_quotes(request: AuthenticatedRequest, deal_id: int) -> list[Quote]:
+    require_permission(request.user, "read", "deals")
+    deal = deals_visible_to(request.user).get(pk=deal_id)
+    return list(deal.quotes.prefetch_related("lines").order_by("-id"))
+
+
+@router.post("/deals/{deal_id}/quotes", response={201: QuoteOut}, summary="Create a quote")
+def create_quote(request: AuthenticatedRequest, deal_id: int, payload: QuoteIn) -> Status[Quote]:
+    """Lines from the catalogue (``product_id``; its name, unit, price and VAT flag fill what
+    is left out) or free text with ``unit_price``; amounts in Rials, rounded half up."""
+    require_permission(request.user, "write", "deals")
+    deal = deals_visible_to(request.user).get(pk=deal_id)
+    values = payload.dict(exclude={"lines"}, exclude_none=True)
+    quote = quote_create(
+        actor=request.user, deal=deal, lines=_quote_lines(payload.lines), values=values
+    )
+    return Status(201, quote)
+
+
+@router.get("/quotes/{quote_id}", response=QuoteOut, summary="Get a quote")
+def get_quote(request: AuthenticatedRequest, quote_id: int) -> Quote:
+    require_permission(request.user, "read", "deals")
+    return _visible_quote(request, quote_id)
+
+
+@router.get("/quotes/{quote_id}/pdf", summary="The quote as a Persian PDF")
+def get_quote_pdf(request: AuthenticatedRequest, quote_id: int) -> HttpResponse:
+    from .quote_pdf import quote_pdf
+
+    require_permission(request.user, "read", "deals")
+    quote = _visible_quote(request, quote_id)
+    response = HttpResponse(quote_pdf(quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="quote-{quote.number}.pdf"'
+    return response
+
+
+@router.post("/quotes/{quote_id}/send", response=QuoteOut, summary="Email the quote's PDF")
+def send_quote(request: AuthenticatedRequest, quote_id: int, payload: QuoteSendIn) -> Quote:
+    require_permission(request.user, "write", "deals")
+    quote = _visible_quote(request, quote_id)
+    return quote_send(actor=request.user, quote=quote, to=payload.to, message=payload.message)
+
+
+@router.post("/quotes/{quote_id}/answer", response=QuoteOut, summary="Accepted or rejected")
+def answer_quote(request: AuthenticatedRequest, quote_id: int, payload: QuoteAnswerIn) -> Quote:
+    require_permission(request.user, "write", "deals")
+    quote = _visible_quote(request, quote_id)
+    return quote_decide(
+        actor=request.user, quote=quote, accepted=payload.accepted, note=payload.note
+    )

@@ -162,6 +162,7 @@ def seed_sales_demo(
             ],
         },
     )
+    _seed_products_and_quote(rng)
     leads = 0
     for index, (first, last, company) in enumerate(LEAD_NAMES):
         phone = f"0912{rng.randrange(10**6, 10**7)}"
@@ -192,3 +193,45 @@ def seed_sales_demo(
             )
         leads += 1
     return made, leads
+
+
+PRODUCTS = (
+    ("LP-15", "لپ‌تاپ ۱۵ اینچ", "دستگاه", 450_000_000, True),
+    ("SRV-2U", "سرور رک ۲U", "دستگاه", 1_800_000_000, True),
+    ("SUP-Y", "پشتیبانی سالانه", "سال", 120_000_000, True),
+    ("TRN-D", "آموزش حضوری", "روز", 25_000_000, False),
+)
+
+
+def _seed_products_and_quote(rng: random.Random) -> None:
+    """A small catalogue and one quote on an open deal, so the quote pages are not empty."""
+    from .models import Deal, Product
+    from .quotes import product_save, quote_create
+
+    products = []
+    for code, name, unit, price, taxable in PRODUCTS:
+        existing = Product.objects.filter(code=code).first()
+        products.append(
+            existing
+            or product_save(
+                actor=None,
+                values={
+                    "code": code,
+                    "name": name,
+                    "unit": unit,
+                    "price": price,
+                    "is_taxable": taxable,
+                },
+            )
+        )
+    deal = Deal.objects.filter(status="open", contact__isnull=False).order_by("id").first()
+    if deal is not None and not deal.quotes.exists():
+        quote_create(
+            actor=deal.owner,
+            deal=deal,
+            lines=[
+                {"product": products[0], "quantity": rng.randrange(2, 20), "discount_percent": 5},
+                {"product": products[3], "quantity": 2},
+            ],
+            values={"note": "اعتبار این پیش‌فاکتور یک هفته است."},
+        )

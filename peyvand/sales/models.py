@@ -561,3 +561,111 @@ class LeadSourceCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source or self.utm_campaign}: {self.amount}"
+
+
+class Product(models.Model):
+    """Something we sell: code, name, unit, price in Rials, and whether VAT applies."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    unit = models.CharField(_("unit"), max_length=30, default="عدد")
+    price = models.BigIntegerField(_("price (Rials)"), validators=[MinValueValidator(0)])
+    is_taxable = models.BooleanField(_("subject to VAT"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    search_text = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class QuoteStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Quote(models.Model):
+    """A pro-forma invoice (پیش‌فاکتور) for a deal: numbered per Jalali year, lines with
+    discounts and VAT, totals kept in Rials as computed when it was last saved."""
+
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="quotes", verbose_name=_("deal")
+    )
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT
+    )
+    issued_on = models.DateField(_("date"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    vat_percent = models.DecimalField(
+        _("VAT (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    note = models.TextField(_("terms and notes"), blank=True)
+    subtotal = models.BigIntegerField(_("subtotal"), default=0, editable=False)
+    discount_total = models.BigIntegerField(_("discount"), default=0, editable=False)
+    vat_total = models.BigIntegerField(_("VAT"), default=0, editable=False)
+    total = models.BigIntegerField(_("total"), default=0, editable=False)
+    decision_note = models.CharField(_("customer's answer"), max_length=250, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_to = models.EmailField(_("sent to"), blank=True)
+    decided_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class QuoteLine(models.Model):
+    """One line of a quote: a product (or free text), quantity, unit price, discount; the
+    line's amounts are computed by the quote service and stored."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(0)]
+    )
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    unit_price = models.BigIntegerField(_("unit price (Rials)"), validators=[MinValueValidator(0)])
+    discount_percent = models.DecimalField(
+        _("discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    is_taxable = models.BooleanField(_("subject to VAT"), default=True)
+    gross = models.BigIntegerField(default=0, editable=False)
+    discount = models.BigIntegerField(default=0, editable=False)
+    vat = models.BigIntegerField(default=0, editable=False)
+    total = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.description

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import forecast_views, lead_views, report_views, views, web_form_views
+from . import forecast_views, lead_views, quote_views, report_views, views, web_form_views
 
 app_name = "sales"
 urlpatterns = [
@@ -11,6 +11,15 @@ urlpatterns = [
     path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:deal_id>/delete/", views.deal_delete_view, name="deal_delete"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("deals/<int:deal_id>/quotes/new/", quote_views.quote_create_view, name="quote_create"),
+    path("quotes/<int:quote_id>/", quote_views.quote_detail, name="quote_detail"),
+    path("quotes/<int:quote_id>/edit/", quote_views.quote_edit, name="quote_edit"),
+    path("quotes/<int:quote_id>/pdf/", quote_views.quote_pdf_view, name="quote_pdf"),
+    path("quotes/<int:quote_id>/send/", quote_views.quote_send_view, name="quote_send"),
+    path("quotes/<int:quote_id>/answer/", quote_views.quote_decide_view, name="quote_decide"),
+    path("products/", quote_views.product_list, name="product_list"),
+    path("products/new/", quote_views.product_create, name="product_create"),
+    path("products/<int:product_id>/edit/", quote_views.product_edit, name="product_edit"),
     path("leads/", lead_views.lead_list, name="lead_list"),
     path("leads/new/", lead_views.lead_create_view, name="lead_create"),
     path("leads/<int:lead_id>/", lead_views.lead_detail, name="lead_detail"),

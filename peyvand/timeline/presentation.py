@@ -41,6 +41,11 @@ VERB_LABELS: dict[str, tuple[Promise, str]] = {
     "deal.lost": (_("Deal lost"), "x-octagon"),
     "deal.reopened": (_("Deal reopened"), "arrow-counterclockwise"),
     "deal.deleted": (_("Deal deleted"), "trash"),
+    "quote.created": (_("Quote created"), "file-earmark-text"),
+    "quote.updated": (_("Quote changed"), "pencil"),
+    "quote.sent": (_("Quote sent"), "envelope"),
+    "quote.accepted": (_("Quote accepted"), "check-circle"),
+    "quote.rejected": (_("Quote rejected"), "x-circle"),
 }
 _EDITED = (_("Changed"), "pencil")
 
@@ -85,6 +90,7 @@ _SUBJECT_MODELS = {
     "contactconsent": "contacts.ContactConsent",
     "deal": "sales.Deal",
     "lead": "sales.Lead",
+    "quote": "sales.Quote",
 }
 # Fields holding an amount of Rials, shown as money.
 _MONEY_FIELDS = frozenset({"amount", "estimated_amount"})

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import socket
-from collections.abc import Callable, Iterator
-from email.message import EmailMessage
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.test import Client, override_settings
@@ -225,36 +220,6 @@ class TestPasswordChange:
         fresh = Client()
         assert login(fresh, sales_user.username, PASSWORD).status_code == 200
         assert login(fresh, sales_user.username, "Another-pass-456").status_code == 302
-
-
-class _Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[_Inbox, int]]:
-    inbox = _Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 class TestPasswordReset:

@@ -182,3 +182,41 @@ def test_a_token_without_the_deals_scope_cannot_write_deals(seller: Any) -> None
         post_json(client, "/leads", {"last_name": "x", "phone": "09121112233"}).status_code == 403
     )
     assert Lead.objects.count() == 0
+
+
+def test_products_and_quotes_through_the_api(seller: Any) -> None:
+    manager = quick_user(Role.MANAGER)
+    product = post_json(
+        token_client(manager),
+        "/products",
+        {"code": "srv-1", "name": "سرور", "unit": "دستگاه", "price": 800_000_000},
+    )
+    assert product.status_code == 201, product.content
+    assert post_json(token_client(seller), "/products", {"code": "x"}).status_code == 403
+    deal = make_deal(actor=seller)
+    client = token_client(seller)
+    bad = post_json(client, f"/deals/{deal.pk}/quotes", {"lines": [{"product_id": 999_999}]})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["field"] == "lines.0.product_id"
+    created = post_json(
+        client,
+        f"/deals/{deal.pk}/quotes",
+        {
+            "issued_on": "2026-11-23",
+            "lines": [
+                {"product_id": product.json()["id"], "quantity": "2", "discount_percent": "10"},
+                {"description": "حمل", "unit_price": 5_000_000, "is_taxable": False},
+            ],
+        },
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    # 1,600,000,000 − 160,000,000 = 1,440,000,000; VAT 144,000,000; + 5,000,000
+    assert (body["number"], body["total"]) == ("1405-0001", 1_589_000_000)
+    assert [line["vat"] for line in body["lines"]] == [144_000_000, 0]
+    pdf = client.get(f"/api/v1/quotes/{body['id']}/pdf")
+    assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
+    answered = post_json(client, f"/quotes/{body['id']}/answer", {"accepted": True})
+    assert answered.json()["status"] == "accepted"
+    listed = get(client, f"/deals/{deal.pk}/quotes")
+    assert [item["number"] for item in listed.json()] == ["1405-0001"]

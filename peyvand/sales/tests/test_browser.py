@@ -180,6 +180,43 @@ def test_public_form_lead_assigned_and_converted(page, live_server) -> None:  # 
     assert lead.deal.owner == seller
 
 
+def test_a_persian_quote_is_built_and_emailed_from_the_deal(  # type: ignore[no-untyped-def]
+    page, live_server, smtp_settings
+) -> None:
+    from peyvand.sales.models import Quote, QuoteStatus
+    from peyvand.sales.quotes import product_save
+
+    seller = UserFactory(username="seller", role=Role.SALES)
+    product = product_save(
+        actor=None,
+        values={"code": "LP-15", "name": "لپ‌تاپ ۱۵ اینچ", "unit": "دستگاه", "price": 450_000_000},
+    )
+    deal = make_deal(owner=seller, actor=seller, title="تجهیز دفتر")
+    _log_in(page, live_server, "seller")
+    page.goto(f"{live_server.url}/sales/deals/{deal.pk}/")
+    page.click("#new-quote")
+    page.select_option('select[name="line0-product"]', str(product.pk))
+    page.fill('input[name="line0-quantity"]', "۳")
+    page.fill('input[name="line0-discount_percent"]', "۱۰")
+    page.click("#quote-form button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/sales/quotes/*/")
+    quote = Quote.objects.get()
+    # 3 × 45,000,000 Toman − 10% = 121,500,000; + 10% VAT = 133,650,000 Toman
+    assert quote.total == 1_336_500_000
+    assert page.inner_text("#quote-total").strip() == "۱۳۳٬۶۵۰٬۰۰۰ تومان"
+    page.fill("#send-to", "buyer@example.ir")
+    page.click("#send-button")
+    page.wait_for_selector(".alert-success")
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT
+    assert len(smtp_settings.messages) == 1
+    _recipients, message = smtp_settings.messages[0]
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "quote-1405-0001.pdf"
+    assert quote.sent_to == "buyer@example.ir"
+    assert page.inner_text("#quote-status").strip() == "ارسال‌شده"
+
+
 def test_drag_a_deal_across_the_board(page, live_server, default_pipeline) -> None:  # type: ignore[no-untyped-def]
     seller = UserFactory(username="seller", role=Role.SALES)
     first, second, *_middle, won, _lost = _stages(default_pipeline)
