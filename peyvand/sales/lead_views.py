@@ -28,6 +28,7 @@ from peyvand.web.redirects import redirect_after_save
 from .forms import LeadConvertForm, LeadForm, LeadStatusForm
 from .leads import lead_convert, lead_create, lead_delete, lead_set_status, lead_update
 from .models import Lead, LeadStatus
+from .predictive import reason_labels
 from .selectors import (
     LEAD_SORTS,
     deals_visible_to,
@@ -100,6 +101,7 @@ def lead_detail(request: AuthenticatedRequest, lead_id: int) -> HttpResponse:
             }
         ),
         "activity_form": ActivityForm(),
+        "win_reasons": reason_labels(lead.win_reasons or []),
         "can_write": has_permission(request.user, "write", "leads"),
         "can_delete": has_permission(request.user, "delete", "leads"),
         "matched_contact_visible": lead.contact_id is not None

@@ -176,13 +176,23 @@ def lead_create(*, actor: User | None, values: Mapping[str, Any], web_form: Any 
 
 
 def _rescore(lead: Lead) -> None:
-    """Recompute the lead's score when scoring rules exist (see ``scoring``)."""
+    """Recompute the lead's rule score (``scoring``) and, once a predictive model has been
+    trained, its predicted chance to win (``predictive``)."""
+    from .models import LeadScoreModel
+    from .predictive import predict
     from .scoring import lead_score
 
     score, reasons = lead_score(lead)
     if score != lead.score or reasons != lead.score_reasons:
         lead.score, lead.score_reasons = score, reasons
         Lead.objects.filter(pk=lead.pk).update(score=score, score_reasons=reasons)
+    model = LeadScoreModel.objects.first()
+    if model is not None:
+        probability, why = predict(model, lead)
+        lead.win_probability, lead.win_reasons = round(probability, 4), why
+        Lead.objects.filter(pk=lead.pk).update(
+            win_probability=lead.win_probability, win_reasons=why
+        )
 
 
 def lead_update(*, actor: User | None, lead: Lead, values: Mapping[str, Any]) -> Lead:

@@ -281,6 +281,9 @@ class Lead(models.Model):
     )
     score = models.IntegerField(_("score"), default=0)
     score_reasons = models.JSONField(_("score reasons"), default=list, blank=True)
+    # From the predictive model (``predictive.py``) once enough leads have an outcome.
+    win_probability = models.FloatField(_("predicted chance to win"), null=True, blank=True)
+    win_reasons = models.JSONField(_("prediction reasons"), default=list, blank=True)
     consent_given = models.BooleanField(_("agreed to be contacted"), default=False)
     web_form = models.ForeignKey(
         "WebForm",
@@ -669,3 +672,22 @@ class QuoteLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class LeadScoreModel(models.Model):
+    """A predictive lead score trained on won/lost history (logistic regression): the
+    weights per feature, how many outcomes it learned from, and when."""
+
+    weights = models.JSONField(default=dict)
+    bias = models.FloatField(default=0.0)
+    samples = models.PositiveIntegerField(default=0)
+    positives = models.PositiveIntegerField(default=0)
+    trained_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        verbose_name = _("predictive lead score model")
+        verbose_name_plural = _("predictive lead score models")
+
+    def __str__(self) -> str:
+        return f"{self.trained_at:%Y-%m-%d} ({self.samples})"

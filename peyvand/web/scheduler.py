@@ -23,6 +23,7 @@ def default_jobs() -> list[PeriodicJob]:
     """The product's periodic jobs (each app adds its own here)."""
     from peyvand.contacts.merging import duplicates_scan
     from peyvand.sales.follow_up import follow_ups_create
+    from peyvand.sales.predictive import predictive_refresh
     from peyvand.sales.scoring import leads_rescore
     from peyvand.timeline.services import reminders_deliver_due
 
@@ -32,6 +33,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("sales follow-ups", 3600, follow_ups_create),
         # Behaviour points (activities logged) change without the lead being saved.
         PeriodicJob("lead scores", 3600, leads_rescore),
+        PeriodicJob("predictive lead score", 24 * 3600, predictive_refresh),
     ]
 
 
