@@ -6,7 +6,14 @@ from .models import ApiToken, Notification, Team, User, VisibilityPolicy
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Peyvand", {"fields": ("role", "teams", "language")}))  # type: ignore[misc]
+    fieldsets = (  # type: ignore[misc]
+        *BaseUserAdmin.fieldsets,
+        ("Peyvand", {"fields": ("role", "teams", "language", "phone")}),
+        (
+            "Availability",
+            {"fields": ("absent_until", "work_days", "work_start", "work_end")},
+        ),
+    )
     list_display = ("username", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "teams")
 
