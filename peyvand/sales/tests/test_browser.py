@@ -339,3 +339,32 @@ def test_read_only_user_sees_the_board_but_cannot_move(page, live_server, defaul
     assert page.locator(f"{_column(first)} {_card(deal)}").count() == 1
     deal.refresh_from_db()
     assert deal.stage == first
+
+
+def test_a_manager_sees_the_forecast_against_the_quota(page, live_server) -> None:  # type: ignore[no-untyped-def]
+    import jdatetime
+
+    from peyvand.accounts.models import Team
+    from peyvand.sales.forecast import Period, quota_set
+
+    team = Team.objects.create(name="فروش تهران")
+    manager = UserFactory(username="manager", role=Role.MANAGER)
+    manager.teams.add(team)
+    seller = UserFactory(username="seller", role=Role.SALES, first_name="رضا", last_name="احمدی")
+    seller.teams.add(team)
+    period = Period.current_month()
+    close = jdatetime.date(period.year, period.month, 15).togregorian()
+    make_deal(owner=seller, actor=seller, amount=200_000_000, expected_close_date=close)
+    quota_set(actor=manager, user=seller, year=period.year, month=period.month, amount=100_000_000)
+
+    _log_in(page, live_server, "manager")
+    page.click('a.nav-link[href="/sales/forecast/"]')
+    page.wait_for_url(f"{live_server.url}/sales/forecast/")
+    row = page.locator("#forecast-table tbody tr").first
+    cells = [text.strip() for text in row.locator("td").all_inner_texts()]
+    # 200,000,000 Rials at 10% = 20,000,000 Rials weighted; quota 10,000,000 Toman.
+    assert cells[0] == "رضا احمدی"
+    assert cells[1] == "۱۰٬۰۰۰٬۰۰۰ تومان"
+    assert cells[6] == "۲٬۰۰۰٬۰۰۰ تومان"
+    assert cells[7] == "۲۰٬۰۰۰٬۰۰۰ تومان"
+    page.wait_for_selector("#forecast-chart svg")
