@@ -7,14 +7,21 @@ separator (``۱۲٬۳۴۵ تومان``); English uses ASCII digits and commas (`
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.common.persian import is_farsi, strip_invisible, to_ascii_digits, to_persian_digits
 
-__all__ = ["MAX_RIALS", "UNITS", "format_money", "parse_money"]
+__all__ = [
+    "MAX_RIALS",
+    "UNITS",
+    "divide_half_up",
+    "format_money",
+    "parse_money",
+    "round_half_up",
+]
 
 UNITS = ("toman", "rial")
 RIALS_PER_UNIT = {"toman": 10, "rial": 1}
@@ -117,3 +124,17 @@ def parse_money(value: str, *, unit: str = "toman") -> int:
     if amount > MAX_RIALS:
         raise ValidationError(MSG_MONEY_TOO_LARGE, code="money_too_large")
     return int(amount)
+
+
+def round_half_up(value: Decimal) -> int:
+    """``value`` rounded to a whole number, halves away from zero (``2.5`` → ``3``): how
+    amounts of Rials are rounded everywhere (line totals, VAT, currency conversion)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def divide_half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` for non-negative integers, rounded half up, without
+    floats (``divide_half_up(1_000_005 * 10, 100)`` is ``100_001``)."""
+    if denominator <= 0 or numerator < 0:
+        raise ValueError("divide_half_up takes a non-negative numerator and a positive divisor")
+    return (2 * numerator + denominator) // (2 * denominator)

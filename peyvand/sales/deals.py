@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from peyvand.common.money import MAX_RIALS
+from peyvand.common.money import MAX_RIALS, round_half_up
 from peyvand.common.persian import clean_persian, search_key
 from peyvand.contacts.models import LifecycleStage
 from peyvand.timeline.events import event_record, field_changes, snapshot
@@ -60,7 +60,7 @@ def deal_search_text(deal: Deal) -> str:
 
 def rials_from_currency(amount: Decimal, rate: int) -> int:
     """``amount × rate`` rounded half up to a whole Rial."""
-    return int((amount * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return round_half_up(amount * rate)
 
 
 def _set_values(deal: Deal, values: Mapping[str, Any]) -> dict[str, list[ValidationError]]:

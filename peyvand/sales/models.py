@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.common.iran import PROVINCE_CHOICES
+from peyvand.common.money import divide_half_up
 from peyvand.contacts.models import Source
 
 
@@ -206,7 +207,7 @@ class Deal(models.Model):
     @property
     def weighted_amount(self) -> int:
         """``amount × probability``, rounded half up to a whole Rial."""
-        return (self.amount * self.win_probability + 50) // 100
+        return divide_half_up(self.amount * self.win_probability, 100)
 
 
 class DealStageChange(models.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peyvand.common.jalali import to_jalali
+from peyvand.common.money import round_half_up
 from peyvand.common.persian import clean_persian, search_key
 from peyvand.common.validators import normalize_email
 from peyvand.timeline.events import event_record
@@ -55,10 +56,6 @@ def product_save(
     return item
 
 
-def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 @dataclass(frozen=True)
 class LineAmounts:
     gross: int
@@ -77,10 +74,10 @@ def line_amounts(
 ) -> LineAmounts:
     """gross = quantity × unit price; discount = gross × %; VAT on (gross − discount) when
     taxable; each rounded half up to a Rial; total = gross − discount + VAT."""
-    gross = _round(quantity * unit_price)
-    discount = _round(Decimal(gross) * discount_percent / 100)
+    gross = round_half_up(quantity * unit_price)
+    discount = round_half_up(Decimal(gross) * discount_percent / 100)
     net = gross - discount
-    vat = _round(Decimal(net) * vat_percent / 100) if is_taxable else 0
+    vat = round_half_up(Decimal(net) * vat_percent / 100) if is_taxable else 0
     return LineAmounts(gross=gross, discount=discount, vat=vat, total=net + vat)
 
 

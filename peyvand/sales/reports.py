@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from peyvand.common.money import divide_half_up
+
 from .models import Deal, DealStageChange, DealStatus, Lead, LeadSourceCost, Pipeline, StageKind
 
 
@@ -99,7 +101,7 @@ def deal_summary(deals: QuerySet[Deal], period: DateRange) -> DealSummary:
         lost=lost,
         win_rate=won / (won + lost) if won + lost else None,
         won_amount=won_amount,
-        average_won_amount=(won_amount + won // 2) // won if won else None,
+        average_won_amount=divide_half_up(won_amount, won) if won else None,
         average_cycle_days=sum(cycles) / len(cycles) if cycles else None,
     )
 
@@ -140,7 +142,7 @@ def leads_by_source(leads: QuerySet[Lead], period: DateRange) -> list[SourceRow]
                 converted=converted,
                 conversion_rate=converted / total if total else None,
                 cost=cost,
-                cost_per_lead=(cost + total // 2) // total if cost and total else None,
+                cost_per_lead=divide_half_up(cost, total) if cost and total else None,
             )
         )
     return result

@@ -100,3 +100,39 @@ def test_parse_money_invalid(value: str, unit: str, code: str) -> None:
 )
 def test_format_and_parse_round_trip(rials: int, unit: str, language: str) -> None:
     assert parse_money(format_money(rials, unit=unit, language=language), unit=unit) == rials
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2.5", 3), ("2.4999", 2), ("0.5", 1), ("1089.9", 1090), ("-2.5", -3), ("7", 7)],
+)
+def test_round_half_up(value: str, expected: int) -> None:
+    from decimal import Decimal
+
+    from peyvand.common.money import round_half_up
+
+    assert round_half_up(Decimal(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [
+        (100_000_50, 100, 100_001),
+        (100_000_49, 100, 100_000),
+        (1, 2, 1),
+        (5, 3, 2),
+        (4, 3, 1),
+        (0, 7, 0),
+    ],
+)
+def test_divide_half_up(numerator: int, denominator: int, expected: int) -> None:
+    from peyvand.common.money import divide_half_up
+
+    assert divide_half_up(numerator, denominator) == expected
+
+
+def test_divide_half_up_refuses_a_zero_divisor() -> None:
+    from peyvand.common.money import divide_half_up
+
+    with pytest.raises(ValueError):
+        divide_half_up(1, 0)
