@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from peyvand.accounts.models import ObjectType
 from peyvand.accounts.visibility import scope_by_owner
@@ -133,11 +134,20 @@ def board_columns(
     """The board of ``pipeline``: per stage its first cards, the count and the totals.
 
     Closed stages show only deals closed in them; every column counts all its deals, while
-    showing at most ``per_column`` cards (the list view pages through the rest)."""
+    showing at most ``per_column`` cards (the list view pages through the rest). An open
+    column's weighted total is the sum of its deals' weighted amounts."""
     in_pipeline = deals.filter(pipeline=pipeline)
+    # Each deal weighted by its own probability (else its stage's), rounded half up to a
+    # Rial as Deal.weighted_amount does: (2·amount·p + 100) div 200 on integers.
+    probability = Coalesce("probability", "stage__probability")
+    weighted = ExpressionWrapper(
+        (F("amount") * probability * 2 + 100) / 200, output_field=BigIntegerField()
+    )
     totals = {
         row["stage_id"]: row
-        for row in in_pipeline.values("stage_id").annotate(count=Count("id"), total=Sum("amount"))
+        for row in in_pipeline.values("stage_id").annotate(
+            count=Count("id"), total=Sum("amount"), weighted=Sum(weighted)
+        )
     }
     columns: list[BoardColumn] = []
     for stage in Stage.objects.filter(pipeline=pipeline).order_by("position", "id"):
@@ -154,7 +164,7 @@ def board_columns(
                 deals=cards,
                 count=int(figures.get("count") or 0),
                 total=total,
-                weighted=(total * stage.probability + 50) // 100,
+                weighted=int(figures.get("weighted") or 0),
             )
         )
     return columns

@@ -670,3 +670,14 @@ def test_the_timeline_titles_a_stage_move_in_words(
     events = client.get(f"/sales/deals/{deal.pk}/").context["events"]
     assert [event.verb for event in events] == ["deal.stage_changed", "deal.created"]
     assert [event.label for event in events if event.label.startswith("deal.")] == []
+
+
+def test_the_boards_weighted_total_uses_each_deals_own_probability(
+    sales_user: User, logged_in: Callable[[User], Client]
+) -> None:
+    # A 10% stage; one deal says 50%: 1,000,005 × 50% = 500,002.5 → 500,003 Rials, and
+    # 2,000,000 × 10% = 200,000 Rials: 700,003 Rials = 70,000.3 Toman.
+    make_deal(actor=sales_user, amount=1_000_005, probability=50)
+    make_deal(actor=sales_user, amount=2_000_000)
+    page = logged_in(sales_user).get("/sales/deals/").content.decode()
+    assert '<span id="weighted-total">۷۰٬۰۰۰٫۳ تومان</span>' in page
