@@ -10,6 +10,8 @@ gets none; run by the worker every hour, safe to run from several workers at onc
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,7 +24,7 @@ from django.utils.translation import override
 from peyvand.timeline.models import Task, TaskStatus
 from peyvand.timeline.services import task_create
 
-from .models import Deal, DealStatus, Lead, LeadStatus, Stage
+from .models import OPEN_LEAD_STATUSES, Deal, DealStatus, Lead, Stage
 
 
 def _open_task(field: str) -> Exists:
@@ -56,7 +58,7 @@ def _leads_due(now: datetime.datetime) -> list[int]:
     cutoff = now - datetime.timedelta(days=days)
     return list(
         Lead.objects.filter(
-            status__in=[LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED],
+            status__in=OPEN_LEAD_STATUSES,
             owner__isnull=False,
         )
         .annotate(touched=Greatest(Coalesce("last_activity_at", "created_at"), "created_at"))
@@ -71,45 +73,52 @@ def follow_ups_create(*, now: datetime.datetime | None = None) -> int:
     moment = now or timezone.now()
     created = 0
     for deal_id in _deals_due(moment):
-        with transaction.atomic():
-            deal = Deal.objects.select_for_update().filter(pk=deal_id).first()
-            if deal is None or deal.owner is None or _has_open_task(Q(deal=deal)):
-                continue
-            with override(deal.owner.language or "fa"):
-                title = _("Follow up: %(title)s") % {"title": deal.title}
-            task_create(
-                actor=None,
-                values={
-                    "title": title[:250],
-                    "assignee": deal.owner,
-                    "deal": deal,
-                    "contact": deal.contact,
-                    "company": deal.company,
-                    "due_at": moment,
-                    "remind_at": moment,
-                },
-            )
-            created += 1
+        created += _follow_up(
+            Deal,
+            deal_id,
+            "deal",
+            moment,
+            lambda deal: _("Follow up: %(title)s") % {"title": deal.title},
+        )
     for lead_id in _leads_due(moment):
-        with transaction.atomic():
-            lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
-            if lead is None or lead.owner is None or _has_open_task(Q(lead=lead)):
-                continue
-            with override(lead.owner.language or "fa"):
-                title = _("Follow up lead: %(name)s") % {"name": str(lead)}
-            task_create(
-                actor=None,
-                values={
-                    "title": title[:250],
-                    "assignee": lead.owner,
-                    "lead": lead,
-                    "contact": lead.contact,
-                    "due_at": moment,
-                    "remind_at": moment,
-                },
-            )
-            created += 1
+        created += _follow_up(
+            Lead,
+            lead_id,
+            "lead",
+            moment,
+            lambda lead: _("Follow up lead: %(name)s") % {"name": str(lead)},
+        )
     return created
+
+
+def _follow_up(
+    model: type[Deal] | type[Lead],
+    record_id: int,
+    field: str,
+    moment: datetime.datetime,
+    title: Callable[[Any], str],
+) -> bool:
+    """One task for the record's owner, in the owner's language, due now; the record is
+    locked and checked again so two workers never create two tasks."""
+    with transaction.atomic():
+        record = model._default_manager.select_for_update().filter(pk=record_id).first()
+        if record is None or record.owner is None or _has_open_task(Q(**{field: record})):
+            return False
+        with override(record.owner.language or "fa"):
+            text = title(record)
+        task_create(
+            actor=None,
+            values={
+                "title": text[:250],
+                "assignee": record.owner,
+                field: record,
+                "contact": record.contact,
+                "company": getattr(record, "company", None),
+                "due_at": moment,
+                "remind_at": moment,
+            },
+        )
+    return True
 
 
 def _has_open_task(condition: Q) -> bool:

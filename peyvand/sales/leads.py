@@ -20,7 +20,7 @@ from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .assignment import Assignment, AssignmentFacts, owner_pick
 from .deals import deal_create
-from .models import Deal, Lead, LeadStatus
+from .models import OPEN_LEAD_STATUSES, Deal, Lead, LeadStatus
 from .service_helpers import check_permission, error, notify_assignee, validate
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ LEAD_FIELDS = (
 )
 _TRACKED = (*LEAD_FIELDS, "status", "status_reason", "contact", "deal")
 _PERSIAN_TEXT = frozenset({"first_name", "last_name", "company_name", "job_title", "city"})
-_OPEN = (LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED)
 
 
 def lead_search_text(lead: Lead) -> str:
@@ -232,7 +231,7 @@ def lead_set_status(*, actor: User | None, lead: Lead, status: str, reason: str 
     """Qualify or disqualify a lead (``unqualified`` needs a reason); conversion has its own
     service."""
     check_permission(actor, "write", "leads")
-    allowed = {LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED}
+    allowed = {*OPEN_LEAD_STATUSES, LeadStatus.UNQUALIFIED}
     if status not in allowed:
         raise error("status", _("Choose a valid status."), "invalid_choice")
     reason = clean_persian(reason)
@@ -345,7 +344,7 @@ def lead_convert(
         check_permission(actor, "write", "deals")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
-        if lead.status not in _OPEN:
+        if lead.status not in OPEN_LEAD_STATUSES:
             raise error("status", _("Only an open lead can be converted."), "not_open")
         company = _company_for(actor, lead)
         person = _contact_for(actor, lead, contact, company)

@@ -247,6 +247,10 @@ class LeadStatus(models.TextChoices):
     CONVERTED = "converted", _("Converted")
 
 
+# A lead still being worked on: it can be qualified, converted, scored and followed up.
+OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED)
+
+
 class Lead(models.Model):
     """A first sign of interest (سرنخ) not yet a customer: who, how they came, and whether
     they are worth pursuing. Conversion turns it into a contact, a company and a deal."""
@@ -344,7 +348,7 @@ class Lead(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in {LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED}
+        return self.status in OPEN_LEAD_STATUSES
 
 
 class WebForm(models.Model):

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from .models import DealStatus, Lead, LeadScoreModel, LeadStatus
+from .models import OPEN_LEAD_STATUSES, DealStatus, Lead, LeadScoreModel, LeadStatus
 
 MIN_OUTCOMES = 30
 MIN_EACH_CLASS = 5
@@ -152,9 +152,7 @@ def open_leads_predict(model: LeadScoreModel | None = None) -> int:
     if chosen is None:
         return 0
     changed: list[Lead] = []
-    open_leads = Lead.objects.filter(
-        status__in=[LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED]
-    )
+    open_leads = Lead.objects.filter(status__in=OPEN_LEAD_STATUSES)
     for lead in open_leads.iterator(chunk_size=1000):
         probability, reasons = predict(chosen, lead)
         rounded = round(probability, 4)

@@ -11,7 +11,7 @@ from django.db.models import Q
 from peyvand.common.persian import search_key
 from peyvand.common.validators import phone_search_forms
 
-from .models import Lead, ScoringField, ScoringOperator, ScoringRule
+from .models import OPEN_LEAD_STATUSES, Lead, ScoringField, ScoringOperator, ScoringRule
 
 
 def _attribute(lead: Lead, field: str) -> Any:
@@ -73,7 +73,7 @@ def leads_rescore(*, only_open: bool = True) -> int:
     rules = list(ScoringRule.objects.filter(is_active=True))
     leads = Lead.objects.all()
     if only_open:
-        leads = leads.filter(status__in=["new", "working", "qualified"])
+        leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
     changed: list[Lead] = []
     for lead in leads.iterator(chunk_size=1000):
         score, reasons = lead_score(lead, rules)

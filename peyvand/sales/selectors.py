@@ -13,7 +13,7 @@ from peyvand.accounts.models import ObjectType
 from peyvand.accounts.visibility import scope_by_owner
 from peyvand.contacts.selectors import apply_search, normalize_city
 
-from .models import Deal, DealStageChange, DealStatus, Lead, Pipeline, Stage
+from .models import OPEN_LEAD_STATUSES, Deal, DealStageChange, DealStatus, Lead, Pipeline, Stage
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -92,7 +92,7 @@ def leads_filtered(user: User | AnonymousUser | None, filters: Mapping[str, str]
         leads = apply_search(leads, filters["q"])
     status = filters.get("status")
     if status == "open":
-        leads = leads.filter(status__in=["new", "working", "qualified"])
+        leads = leads.filter(status__in=OPEN_LEAD_STATUSES)
     elif status and status != "all":
         leads = leads.filter(status=status)
     owner = filters.get("owner")
