@@ -22,7 +22,7 @@ from peyvand.contacts.selectors import contacts_visible_to
 from peyvand.timeline.forms import ActivityForm
 from peyvand.timeline.selectors import timeline_for_record
 from peyvand.timeline.views import timeline_context
-from peyvand.web.form_errors import add_service_errors
+from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.redirects import redirect_after_save
 
 from .forms import LeadConvertForm, LeadForm, LeadStatusForm
@@ -165,8 +165,7 @@ def lead_status(request: AuthenticatedRequest, lead_id: int) -> HttpResponse:
                 reason=form.cleaned_data["status_reason"],
             )
         except ValidationError as error:
-            for field_messages in error.message_dict.values():
-                messages.error(request, " ".join(field_messages))
+            flash_service_errors(request, error)
         else:
             messages.success(request, _("Status changed."))
     else:
@@ -201,8 +200,7 @@ def lead_convert_view(request: AuthenticatedRequest, lead_id: int) -> HttpRespon
             deal_values=form.deal_values() if create_deal else None,
         )
     except ValidationError as error:
-        for field_messages in error.message_dict.values():
-            messages.error(request, " ".join(field_messages))
+        flash_service_errors(request, error)
         return redirect("sales:lead_detail", lead.pk)
     messages.success(request, _("Converted."))
     if deal is not None and deals_visible_to(request.user).filter(pk=deal.pk).exists():

@@ -20,7 +20,7 @@ from peyvand.accounts.permissions import has_permission, require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.common.forms import JalaliDateField, MoneyField
 from peyvand.common.persian import search_key
-from peyvand.web.form_errors import add_service_errors
+from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.forms import StyledForm
 
 from .models import Deal, Product, Quote
@@ -280,8 +280,7 @@ def quote_send_view(request: AuthenticatedRequest, quote_id: int) -> HttpRespons
             message=request.POST.get("message", ""),
         )
     except ValidationError as error:
-        for field_messages in error.message_dict.values():
-            messages.error(request, " ".join(field_messages))
+        flash_service_errors(request, error)
     else:
         messages.success(request, _("The quote was emailed."))
     return redirect("sales:quote_detail", quote.pk)
@@ -300,8 +299,7 @@ def quote_decide_view(request: AuthenticatedRequest, quote_id: int) -> HttpRespo
             note=request.POST.get("note", ""),
         )
     except ValidationError as error:
-        for field_messages in error.message_dict.values():
-            messages.error(request, " ".join(field_messages))
+        flash_service_errors(request, error)
     else:
         messages.success(request, _("The customer's answer was recorded."))
     return redirect("sales:quote_detail", quote.pk)

@@ -25,7 +25,11 @@ from peyvand.contacts.selectors import companies_visible_to, contacts_visible_to
 from peyvand.timeline.forms import ActivityForm
 from peyvand.timeline.selectors import timeline_for_record
 from peyvand.timeline.views import timeline_context
-from peyvand.web.form_errors import add_service_errors
+from peyvand.web.form_errors import (
+    add_service_errors,
+    flash_service_errors,
+    service_error_messages,
+)
 from peyvand.web.redirects import redirect_after_save
 
 from .deals import deal_create, deal_delete, deal_move_stage, deal_update
@@ -278,14 +282,9 @@ def deal_move(request: AuthenticatedRequest, deal_id: int) -> HttpResponse:
             position=position,
         )
     except ValidationError as error:
-        errors = {
-            field: [str(message) for message in messages_]
-            for field, messages_ in getattr(error, "message_dict", {"": error.messages}).items()
-        }
         if wants_json:
-            return JsonResponse({"errors": errors}, status=422)
-        for field_messages in errors.values():
-            messages.error(request, " ".join(field_messages))
+            return JsonResponse({"errors": service_error_messages(error)}, status=422)
+        flash_service_errors(request, error)
         return redirect("sales:deal_detail", deal.pk)
     if wants_json:
         return JsonResponse(

@@ -1,11 +1,14 @@
-"""Show a service's ``ValidationError`` on the form that called it, field by field."""
+"""Show a service's ``ValidationError`` on the form that called it, field by field, or as
+messages when the action has no form to show it on."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 
 
 def add_service_errors(
@@ -26,3 +29,19 @@ def add_service_errors(
         target = name if name in form.fields else None
         for item in errors:
             form.add_error(target, item)
+
+
+def service_error_messages(error: ValidationError) -> dict[str, list[str]]:
+    """``{field: [message, …]}`` of a service's error (``""`` for errors of no field)."""
+    if hasattr(error, "error_dict"):
+        return {
+            field: [str(text) for text in error.message_dict[field]] for field in error.error_dict
+        }
+    return {"": [str(text) for text in error.messages]}
+
+
+def flash_service_errors(request: HttpRequest, error: ValidationError) -> None:
+    """Show a service's errors as messages on the next page (for actions posted from a page
+    that has no form to show them on), one message per field."""
+    for texts in service_error_messages(error).values():
+        messages.error(request, " ".join(texts))
