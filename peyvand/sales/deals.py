@@ -21,7 +21,16 @@ from peyvand.contacts.models import LifecycleStage
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .assignment import Assignment, AssignmentFacts, owner_pick
-from .models import Currency, Deal, DealStageChange, DealStatus, Pipeline, Stage, StageKind
+from .models import (
+    Currency,
+    Deal,
+    DealStageChange,
+    DealStatus,
+    ForecastCategory,
+    Pipeline,
+    Stage,
+    StageKind,
+)
 from .selectors import pipeline_default
 from .service_helpers import check_permission, error, notify_assignee, validate
 
@@ -46,6 +55,13 @@ DEAL_FIELDS = (
 # What the event log keeps of a deal (field diffs).
 _TRACKED = (*DEAL_FIELDS, "pipeline", "stage", "status", "close_reason")
 _TEXT = frozenset({"title", "description"})
+# What a field left empty (None) means, for the fields that cannot be null.
+_WHEN_EMPTY: dict[str, str] = {
+    "source": "",
+    "description": "",
+    "currency": Currency.IRR,
+    "forecast_category": ForecastCategory.PIPELINE,
+}
 
 
 def deal_search_text(deal: Deal) -> str:
@@ -77,8 +93,8 @@ def _set_values(deal: Deal, values: Mapping[str, Any]) -> dict[str, list[Validat
             except InvalidOperation:
                 errors[name] = [ValidationError(_("Enter a number."), code="invalid")]
                 continue
-        if value is None and name in {"source", "description", "currency", "forecast_category"}:
-            value = "" if name in {"source", "description"} else getattr(Deal(), name)
+        if value is None and name in _WHEN_EMPTY:
+            value = _WHEN_EMPTY[name]
         setattr(deal, name, value)
     if deal.currency != Currency.IRR:
         _convert_currency(deal, errors)
@@ -362,8 +378,9 @@ def deal_move_stage(
             return deal
         before = _state(deal)
         previous_stage = deal.stage
-        days_in_previous = (timezone.now() - deal.stage_entered_at).total_seconds() / 86400
-        became_won = _enter_stage(deal, stage, actor=actor, reason=close_reason)
+        moment = timezone.now()
+        days_in_previous = (moment - deal.stage_entered_at).total_seconds() / 86400
+        became_won = _enter_stage(deal, stage, actor=actor, reason=close_reason, now=moment)
         errors: dict[str, list[ValidationError]] = {}
         _check_close_reason(deal, errors)
         if errors:

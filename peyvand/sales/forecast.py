@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import jdatetime
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from peyvand.accounts.models import Team, User
+from peyvand.accounts.models import Role, Team, User
 
 from .models import Deal, DealStatus, ForecastCategory, Quota
 
@@ -178,6 +180,15 @@ def totals(rows: Iterable[ForecastRow]) -> ForecastRow:
     return total
 
 
+def can_set_quotas(user: User | AnonymousUser) -> bool:
+    """Managers and administrators set quotas; everyone who reads deals sees them."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or getattr(user, "role", None) in (Role.ADMIN, Role.MANAGER))
+    )
+
+
 def quota_set(
     *,
     actor: User | AnonymousUser | None,
@@ -189,15 +200,7 @@ def quota_set(
 ) -> Quota:
     """Create or change the quota of a person or a team for one Jalali month (managers and
     administrators only)."""
-    from django.core.exceptions import PermissionDenied, ValidationError
-    from django.utils.translation import gettext as _
-
-    from peyvand.accounts.models import Role
-
-    if actor is not None and not (
-        getattr(actor, "is_superuser", False)
-        or getattr(actor, "role", None) in (Role.ADMIN, Role.MANAGER)
-    ):
+    if actor is not None and not can_set_quotas(actor):
         raise PermissionDenied(_("Only managers set quotas."))
     if (user is None) == (team is None):
         raise ValidationError({"user": [_("Choose a person or a team.")]})

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from peyvand.accounts.models import Role, Team, User
+from peyvand.accounts.models import Team, User
 from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.common.forms import MoneyField
@@ -22,7 +22,7 @@ from peyvand.common.jalali import jalali_month_name
 from peyvand.web.form_errors import add_service_errors
 from peyvand.web.forms import StyledForm
 
-from .forecast import Period, forecast, quota_set, totals
+from .forecast import Period, can_set_quotas, forecast, quota_set, totals
 from .models import Quota
 from .selectors import deals_visible_to
 
@@ -38,10 +38,6 @@ def period_from(params: Any) -> Period:
         return Period(year=year, month=int(str(params.get("month") or current.month)))
     except (TypeError, ValueError):
         return current
-
-
-def _is_manager(user: User) -> bool:
-    return user.is_superuser or user.role in (Role.ADMIN, Role.MANAGER)
 
 
 @login_required
@@ -71,7 +67,7 @@ def forecast_page(request: AuthenticatedRequest) -> HttpResponse:
             "weighted": [row.weighted for row in rows],
             "quota": [row.quota for row in rows],
         },
-        "can_set_quotas": _is_manager(request.user),
+        "can_set_quotas": can_set_quotas(request.user),
     }
     return render(request, "sales/forecast.html", context)
 
@@ -107,7 +103,7 @@ def quota_page(request: AuthenticatedRequest) -> HttpResponse:
         initial={"year": current.year, "month": current.month},
     )
     if request.method == "POST":
-        if not _is_manager(request.user):
+        if not can_set_quotas(request.user):
             return HttpResponse(status=403)
         if form.is_valid():
             data = form.cleaned_data
@@ -129,5 +125,5 @@ def quota_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "sales/quotas.html",
-        {"form": form, "quotas": quotas, "can_set_quotas": _is_manager(request.user)},
+        {"form": form, "quotas": quotas, "can_set_quotas": can_set_quotas(request.user)},
     )

@@ -166,3 +166,24 @@ def test_funnel_win_rate_cycle_and_cost_per_lead(sales_user: Any) -> None:
     assert [(row.source, row.leads, row.cost, row.cost_per_lead) for row in rows] == [
         ("instagram", 3, 1_000_000, 333_333)
     ]
+
+
+def test_the_quota_page_lets_managers_set_and_others_only_read(
+    make_user: Any, logged_in: Any
+) -> None:
+    from django.test import Client
+
+    from peyvand.sales.models import Quota
+
+    seller = make_user(role=Role.SALES)
+    manager = make_user(role=Role.MANAGER)
+    form = {"user": seller.pk, "year": "1405", "month": "9", "amount": "۵۰٬۰۰۰٬۰۰۰"}
+    seller_client = logged_in(seller)
+    assert seller_client.get("/sales/quotas/").status_code == 200
+    assert seller_client.post("/sales/quotas/", form).status_code == 403
+    assert Quota.objects.count() == 0
+    manager_client = Client()
+    manager_client.force_login(manager)
+    assert manager_client.post("/sales/quotas/", form).status_code == 302
+    quota = Quota.objects.get()
+    assert (quota.user, quota.year, quota.month, quota.amount) == (seller, 1405, 9, 500_000_000)
