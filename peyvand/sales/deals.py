@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -149,6 +150,29 @@ def _state(deal: Deal) -> dict[str, Any]:
     return state
 
 
+def deal_event(
+    *,
+    actor: User | None,
+    deal: Deal,
+    verb: str,
+    summary: str,
+    payload: Mapping[str, Any],
+    subject: Model | None = None,
+) -> None:
+    """An event on the deal's timeline, its contact's and its company's; ``subject`` is the
+    deal unless something of the deal (a quote) is what changed."""
+    event_record(
+        actor=actor,
+        verb=verb,
+        subject=subject if subject is not None else deal,
+        contact=deal.contact,
+        company=deal.company,
+        deal=deal,
+        summary=summary,
+        payload=payload,
+    )
+
+
 def _deal_url(deal: Deal) -> str:
     return reverse("sales:deal_detail", args=[deal.pk])
 
@@ -156,13 +180,10 @@ def _deal_url(deal: Deal) -> str:
 def _record_assignment(actor: User | None, deal: Deal, assignment: Assignment) -> None:
     if assignment.rule is None:
         return
-    event_record(
+    deal_event(
         actor=actor,
-        verb="deal.assigned",
-        subject=deal,
-        contact=deal.contact,
-        company=deal.company,
         deal=deal,
+        verb="deal.assigned",
         summary=assignment.rule.name,
         payload=assignment.event_payload(),
     )
@@ -214,13 +235,10 @@ def deal_create(*, actor: User | None, values: Mapping[str, Any]) -> Deal:
         DealStageChange.objects.create(
             deal=deal, stage=stage, stage_name=stage.name, changed_by=actor, entered_at=now
         )
-        event_record(
+        deal_event(
             actor=actor,
-            verb="deal.created",
-            subject=deal,
-            contact=deal.contact,
-            company=deal.company,
             deal=deal,
+            verb="deal.created",
             summary=deal.title,
             payload={"changes": field_changes({}, _state(deal))},
         )
@@ -283,13 +301,10 @@ def deal_update(*, actor: User | None, deal: Deal, values: Mapping[str, Any]) ->
             deal.other_contacts.set(values["other_contacts"] or [])
         changes = field_changes(before, _state(deal))
         if changes:
-            event_record(
+            deal_event(
                 actor=actor,
-                verb=_verb_for(changes),
-                subject=deal,
-                contact=deal.contact,
-                company=deal.company,
                 deal=deal,
+                verb=_verb_for(changes),
                 summary=deal.title,
                 payload={"changes": changes},
             )
@@ -388,13 +403,10 @@ def deal_move_stage(
         deal.save()
         _place(deal, stage, position)
         changes = field_changes(before, _state(deal))
-        event_record(
+        deal_event(
             actor=actor,
-            verb=_verb_for(changes),
-            subject=deal,
-            contact=deal.contact,
-            company=deal.company,
             deal=deal,
+            verb=_verb_for(changes),
             summary=f"{previous_stage.name} → {stage.name}",
             payload={
                 "changes": changes,

@@ -112,6 +112,21 @@ def matching_contact(*, phone: str, email: str) -> Contact | None:
     )
 
 
+def _lead_event(
+    *, actor: User | None, lead: Lead, verb: str, summary: str, payload: Mapping[str, Any]
+) -> None:
+    """An event on the lead's timeline (and its matched contact's)."""
+    event_record(
+        actor=actor,
+        verb=verb,
+        subject=lead,
+        contact=lead.contact,
+        lead=lead,
+        summary=summary,
+        payload=payload,
+    )
+
+
 def _lead_url(lead: Lead) -> str:
     return reverse("sales:lead_detail", args=[lead.pk])
 
@@ -143,12 +158,10 @@ def lead_create(*, actor: User | None, values: Mapping[str, Any], web_form: Any 
         lead.search_text = lead_search_text(lead)
         lead.save()
         _rescore(lead)
-        event_record(
+        _lead_event(
             actor=actor,
-            verb="lead.created",
-            subject=lead,
-            contact=lead.contact,
             lead=lead,
+            verb="lead.created",
             summary=str(lead),
             payload={
                 "changes": field_changes({}, snapshot(lead, _TRACKED)),
@@ -156,12 +169,10 @@ def lead_create(*, actor: User | None, values: Mapping[str, Any], web_form: Any 
             },
         )
         if assignment.rule is not None:
-            event_record(
+            _lead_event(
                 actor=actor,
-                verb="lead.assigned",
-                subject=lead,
-                contact=lead.contact,
                 lead=lead,
+                verb="lead.assigned",
                 summary=assignment.rule.name,
                 payload=assignment.event_payload(),
             )
@@ -208,12 +219,10 @@ def lead_update(*, actor: User | None, lead: Lead, values: Mapping[str, Any]) ->
         _rescore(lead)
         changes = field_changes(before, snapshot(lead, _TRACKED))
         if changes:
-            event_record(
+            _lead_event(
                 actor=actor,
-                verb="lead.updated",
-                subject=lead,
-                contact=lead.contact,
                 lead=lead,
+                verb="lead.updated",
                 summary=str(lead),
                 payload={"changes": changes},
             )
@@ -246,12 +255,10 @@ def lead_set_status(*, actor: User | None, lead: Lead, status: str, reason: str 
         lead.save(update_fields=["status", "status_reason", "updated_at"])
         changes = field_changes(before, snapshot(lead, _TRACKED))
         if changes:
-            event_record(
+            _lead_event(
                 actor=actor,
-                verb="lead.qualified" if status == LeadStatus.QUALIFIED else "lead.updated",
-                subject=lead,
-                contact=lead.contact,
                 lead=lead,
+                verb="lead.qualified" if status == LeadStatus.QUALIFIED else "lead.updated",
                 summary=reason or str(lead),
                 payload={"changes": changes},
             )

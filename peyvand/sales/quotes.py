@@ -22,8 +22,8 @@ from peyvand.common.jalali import to_jalali
 from peyvand.common.money import round_half_up
 from peyvand.common.persian import clean_persian, search_key
 from peyvand.common.validators import normalize_email
-from peyvand.timeline.events import event_record
 
+from .deals import deal_event
 from .models import Deal, Product, Quote, QuoteLine, QuoteStatus
 from .service_helpers import check_permission, error, validate
 
@@ -264,14 +264,11 @@ def quote_update(
 
 
 def _record(actor: User | None, quote: Quote, verb: str, **extra: Any) -> None:
-    deal = quote.deal
-    event_record(
+    deal_event(
         actor=actor,
+        deal=quote.deal,
         verb=verb,
         subject=quote,
-        contact=deal.contact,
-        company=deal.company,
-        deal=deal,
         summary=quote.number,
         payload={"number": quote.number, "total": quote.total, "status": quote.status, **extra},
     )
