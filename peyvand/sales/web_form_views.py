@@ -24,6 +24,7 @@ from peyvand.web.form_errors import add_service_errors
 from .forms import WebFormForm
 from .models import WebForm
 from .web_forms import (
+    DEFAULT_FIELDS,
     FIELD_TYPES,
     HONEYPOT_FIELD,
     UTM_KEYS,
@@ -51,8 +52,6 @@ def _builder_rows(web_form: WebForm | None, posted: WebFormForm | None) -> list[
     if posted is not None and posted.is_bound:
         chosen = {row["name"]: row for row in posted.field_rows()}
     else:
-        from .web_forms import DEFAULT_FIELDS
-
         chosen = {row["name"]: row for row in (web_form.fields if web_form else DEFAULT_FIELDS)}
     order = list(chosen) + [name for name in FIELD_TYPES if name not in chosen]
     return [

@@ -151,20 +151,10 @@ def task_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def _linked_record(request: AuthenticatedRequest) -> dict[str, object]:
+    """The visible records a new task is about (``?contact=``, ``company``, ``deal``,
+    ``lead``); a deal or lead also brings its contact and company. 404 when not visible."""
     values: dict[str, object] = {}
-    contact_id = request.GET.get("contact") or request.POST.get("contact")
-    if contact_id and contact_id.isdigit():
-        contact = contacts_visible_to(request.user).filter(pk=int(contact_id)).first()
-        if contact is None:
-            raise Http404
-        values["contact"] = contact
-    company_id = request.GET.get("company") or request.POST.get("company")
-    if company_id and company_id.isdigit():
-        company = companies_visible_to(request.user).filter(pk=int(company_id)).first()
-        if company is None:
-            raise Http404
-        values["company"] = company
-    for field in ("deal", "lead"):
+    for field in ("contact", "company", "deal", "lead"):
         record_id = request.GET.get(field) or request.POST.get(field)
         if record_id and record_id.isdigit():
             links = _activity_links(request, field, int(record_id))
