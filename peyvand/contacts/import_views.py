@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from peyvand.accounts.models import Role, User
-from peyvand.accounts.permissions import require_permission
+from peyvand.accounts.permissions import has_permission, require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.web.form_errors import add_service_errors
 from peyvand.web.forms import StyledForm
@@ -24,6 +24,7 @@ from .forms import split_tags
 from .importing.mapping import target_fields
 from .importing.services import (
     assignable_owners,
+    import_area,
     import_job_configure,
     import_job_create,
     import_job_start,
@@ -67,6 +68,13 @@ class ImportSettingsForm(StyledForm):
         if job.object_type == ImportObjectType.COMPANY:
             self.fields["duplicate_policy"].label = _("When a company already exists")
             self.fields["owner"].label = _("Owner of new companies")
+        elif job.object_type == ImportObjectType.LEAD:
+            self.fields["duplicate_policy"].label = _("When an open lead already exists")
+            owner_field = self.fields["owner"]
+            owner_field.label = _("Owner of new leads")
+            owner_field.required = False
+            owner_field.empty_label = _("— by the assignment rules —")  # type: ignore[attr-defined]
+            del self.fields["tags"]  # leads have no tags
         fields = target_fields(job.object_type)
         choices = [("", _("— ignore —")), *((key, label) for key, label in fields.items())]
         for index, header in enumerate(job.headers):
@@ -99,10 +107,18 @@ def _job(request: AuthenticatedRequest, job_id: int) -> ImportJob:
     return job
 
 
+def _require_some_import(user: User) -> None:
+    """The import pages are for users who may write at least one importable kind."""
+    if not any(has_permission(user, "write", import_area(kind)) for kind in ImportObjectType):
+        raise PermissionDenied
+
+
 @login_required
 def import_list(request: AuthenticatedRequest) -> HttpResponse:
-    require_permission(request.user, "write", "contacts")
-    form = UploadForm(request.POST or None, request.FILES or None)
+    _require_some_import(request.user)
+    wanted = request.GET.get("type", "")
+    initial = {"object_type": wanted if wanted in ImportObjectType.values else "contact"}
+    form = UploadForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -122,11 +138,12 @@ def import_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def import_detail(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
-    require_permission(request.user, "write", "contacts")
     job = _job(request, job_id)
+    require_permission(request.user, "write", import_area(job.object_type))
+    is_lead = job.object_type == ImportObjectType.LEAD
     initial = {
         "duplicate_policy": job.duplicate_policy,
-        "owner": job.owner_id or request.user.pk,
+        "owner": job.owner_id if is_lead else job.owner_id or request.user.pk,
         "tags": "، ".join(job.tags),
     }
     saved_name = request.GET.get("mapping")
@@ -143,7 +160,7 @@ def import_detail(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
                 mapping=form.mapping(),
                 duplicate_policy=form.cleaned_data["duplicate_policy"],
                 owner=form.cleaned_data["owner"],
-                tags=split_tags(form.cleaned_data["tags"]),
+                tags=split_tags(form.cleaned_data.get("tags", "")),
                 save_mapping_as=form.cleaned_data["save_mapping_as"],
             )
             import_job_start(
@@ -177,8 +194,8 @@ def import_progress(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
 @require_POST
 def import_run(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
     """Run the real import after a preview, or resume a failed one."""
-    require_permission(request.user, "write", "contacts")
     job = _job(request, job_id)
+    require_permission(request.user, "write", import_area(job.object_type))
     try:
         import_job_start(actor=request.user, job=job, dry_run=False)
     except ValidationError as error:

@@ -383,6 +383,7 @@ class ImportObjectType(models.TextChoices):
 
     CONTACT = "contact", _("contacts")
     COMPANY = "company", _("companies")
+    LEAD = "lead", _("leads")
 
 
 class ImportStatus(models.TextChoices):

@@ -131,10 +131,20 @@ def _lead_url(lead: Lead) -> str:
     return reverse("sales:lead_detail", args=[lead.pk])
 
 
-def lead_create(*, actor: User | None, values: Mapping[str, Any], web_form: Any = None) -> Lead:
+def lead_create(
+    *,
+    actor: User | None,
+    values: Mapping[str, Any],
+    web_form: Any = None,
+    origin: Mapping[str, Any] | None = None,
+    notify: bool = True,
+) -> Lead:
     """Capture a lead. Its phone and email are checked against existing contacts (a match is
     linked); with no ``owner`` given the assignment rules pick one (else the actor); then it
-    is scored. Raises ``ValidationError`` by field; nothing is saved then."""
+    is scored. Raises ``ValidationError`` by field; nothing is saved then.
+
+    ``origin`` is added to the ``lead.created`` event (an import names its job and row);
+    ``notify=False`` leaves telling the owner to the caller (an import sends one summary)."""
     check_permission(actor, "write", "leads")
     lead = Lead(created_by=actor, web_form=web_form)
     errors = _set_values(lead, values)
@@ -166,6 +176,7 @@ def lead_create(*, actor: User | None, values: Mapping[str, Any], web_form: Any 
             payload={
                 "changes": field_changes({}, snapshot(lead, _TRACKED)),
                 "web_form": web_form.pk if web_form is not None else None,
+                **(origin or {}),
             },
         )
         if assignment.rule is not None:
@@ -176,12 +187,13 @@ def lead_create(*, actor: User | None, values: Mapping[str, Any], web_form: Any 
                 summary=assignment.rule.name,
                 payload=assignment.event_payload(),
             )
-        notify_assignee(
-            owner=lead.owner,
-            actor=actor,
-            title=_("New lead assigned to you: %(name)s") % {"name": str(lead)},
-            url=_lead_url(lead),
-        )
+        if notify:
+            notify_assignee(
+                owner=lead.owner,
+                actor=actor,
+                title=_("New lead assigned to you: %(name)s") % {"name": str(lead)},
+                url=_lead_url(lead),
+            )
     return lead
 
 
@@ -205,8 +217,15 @@ def _rescore(lead: Lead) -> None:
         )
 
 
-def lead_update(*, actor: User | None, lead: Lead, values: Mapping[str, Any]) -> Lead:
-    """Change a lead's fields (partial); one event with the diff."""
+def lead_update(
+    *,
+    actor: User | None,
+    lead: Lead,
+    values: Mapping[str, Any],
+    origin: Mapping[str, Any] | None = None,
+) -> Lead:
+    """Change a lead's fields (partial); one event with the diff (and ``origin``, such as the
+    import that made the change)."""
     check_permission(actor, "write", "leads")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -224,7 +243,7 @@ def lead_update(*, actor: User | None, lead: Lead, values: Mapping[str, Any]) ->
                 lead=lead,
                 verb="lead.updated",
                 summary=str(lead),
-                payload={"changes": changes},
+                payload={"changes": changes, **(origin or {})},
             )
         if lead.owner_id != previous_owner_id:
             notify_assignee(

@@ -48,7 +48,7 @@ from peyvand.contacts.services import (
 from peyvand.timeline.events import EventRow, events_insert, events_record_bulk
 
 from .readers import open_source
-from .rows import CompanyRowParser, ParsedRow, RowParser
+from .rows import CompanyRowParser, LeadRowParser, ParsedRow, RowParser
 
 BATCH_SIZE = 1000
 SCALAR_FIELDS = (
@@ -91,15 +91,15 @@ class BatchOutcome:
 
 
 @dataclass
-class _Pending:
+class PendingRecord:
     """A new contact to create, possibly merged from several rows of the file."""
 
     row: ParsedRow
     values: dict[str, Any]
 
 
-def _merge_fields(
-    record: Contact | Company, values: dict[str, Any], fields: Sequence[str], *, overwrite: bool
+def merge_fields(
+    record: Model, values: dict[str, Any], fields: Sequence[str], *, overwrite: bool
 ) -> dict[str, list[Any]]:
     """Set ``fields`` of ``record`` from the row's non-empty values (only empty fields unless
     ``overwrite``); returns ``{field: [old, new]}``."""
@@ -219,8 +219,8 @@ class ImportRunner:
                 outcome.rejected.append(row)
         policy = self.job.duplicate_policy
         existing = self._existing_matches(valid) if policy != DuplicatePolicy.CREATE else {}
-        pending: list[_Pending] = []
-        pending_by_key: dict[tuple[str, str], _Pending] = {}
+        pending: list[PendingRecord] = []
+        pending_by_key: dict[tuple[str, str], PendingRecord] = {}
         updates: dict[int, dict[str, Any]] = {}
         rows_per_target: dict[int, int] = {}
         overwrite = policy == DuplicatePolicy.OVERWRITE
@@ -244,7 +244,7 @@ class ImportRunner:
                     _merge_into(twin.values, row.values, overwrite=overwrite)
                 outcome.skipped += 1
                 continue
-            item = _Pending(row=row, values=dict(row.values))
+            item = PendingRecord(row=row, values=dict(row.values))
             pending.append(item)
             for key in keys:
                 pending_by_key.setdefault(key, item)
@@ -363,7 +363,7 @@ class ImportRunner:
             )
         return {wanted[key]: company for key, company in found.items() if key in wanted}
 
-    def _create(self, pending: list[_Pending]) -> int:
+    def _create(self, pending: list[PendingRecord]) -> int:
         if not pending:
             return 0
         companies = self._companies(item.values.get("company", "") for item in pending)
@@ -486,7 +486,7 @@ class ImportRunner:
         tag_links: list[tuple[int, str]] = []
         for contact_id, values in updates.items():
             contact = contacts[contact_id]
-            changes = _merge_fields(contact, values, SCALAR_FIELDS, overwrite=overwrite)
+            changes = merge_fields(contact, values, SCALAR_FIELDS, overwrite=overwrite)
             company = companies.get(values.get("company", ""))
             if (
                 company is not None
@@ -646,7 +646,7 @@ class CompanyImportRunner(ImportRunner):
                 add(("name", f"{key}|{normalize_text(city)}"), pk)
         return found
 
-    def _create(self, pending: list[_Pending]) -> int:
+    def _create(self, pending: list[PendingRecord]) -> int:
         if not pending:
             return 0
         owner_id = self.job.owner_id
@@ -709,7 +709,7 @@ class CompanyImportRunner(ImportRunner):
         tag_links: list[tuple[int, str]] = []
         for company_id, values in updates.items():
             company = companies[company_id]
-            changes = _merge_fields(company, values, COMPANY_SCALAR_FIELDS, overwrite=overwrite)
+            changes = merge_fields(company, values, COMPANY_SCALAR_FIELDS, overwrite=overwrite)
             phones = list(company.phones)
             added_phones = [number for number in values.get("phones", []) if number not in phones]
             if added_phones:
@@ -753,7 +753,12 @@ class CompanyImportRunner(ImportRunner):
 
 
 def runner_for(job: ImportJob, *, progress: Progress | None = None) -> ImportRunner:
-    """The runner for the job's kind of records (contacts or companies)."""
+    """The runner for the job's kind of records (contacts, companies or leads)."""
+    if job.object_type == ImportObjectType.LEAD:
+        # Leads belong to the sales app, which builds on this one.
+        from peyvand.sales.lead_import import LeadImportRunner
+
+        return LeadImportRunner(job, progress=progress)
     if job.object_type == ImportObjectType.COMPANY:
         return CompanyImportRunner(job, progress=progress)
     return ImportRunner(job, progress=progress)
@@ -761,6 +766,8 @@ def runner_for(job: ImportJob, *, progress: Progress | None = None) -> ImportRun
 
 def parser_for(job: ImportJob) -> RowParser:
     """The row parser for the job's kind of records."""
+    if job.object_type == ImportObjectType.LEAD:
+        return LeadRowParser(job.mapping)
     if job.object_type == ImportObjectType.COMPANY:
         return CompanyRowParser(job.mapping)
     return RowParser(job.mapping)

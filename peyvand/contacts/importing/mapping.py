@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPANY_TARGET_FIELDS",
     "IDENTIFYING_TARGETS",
+    "LEAD_TARGET_FIELDS",
     "MULTI_VALUED_TARGETS",
     "TARGET_FIELDS",
     "guess_mapping",
@@ -78,6 +79,27 @@ COMPANY_TARGET_FIELDS: Final[Mapping[str, StrOrPromise]] = {
     "note": _("description"),  # fa: توضیحات
 }
 
+# The fields an imported lead row can fill; the labels reuse the Lead model's verbose names.
+LEAD_TARGET_FIELDS: Final[Mapping[str, StrOrPromise]] = {
+    "first_name": _("first name"),  # fa: نام
+    "last_name": _("last name"),  # fa: نام خانوادگی
+    "full_name": _("full name"),  # fa: نام و نام خانوادگی
+    "phone": _("phone"),  # fa: تلفن
+    "email": _("email"),  # fa: ایمیل
+    "company": _("company"),  # fa: شرکت
+    "job_title": _("job title"),  # fa: سمت شغلی
+    "province": _("province"),  # fa: استان
+    "city": _("city"),  # fa: شهر
+    "estimated_amount": _("estimated value"),  # fa: ارزش تخمینی
+    "source": _("source"),  # fa: منبع
+    "utm_source": "utm_source",
+    "utm_medium": "utm_medium",
+    "utm_campaign": "utm_campaign",
+    "utm_term": "utm_term",
+    "utm_content": "utm_content",
+    "note": _("message"),  # fa: پیام
+}
+
 # Targets that several columns may fill (a contact has many phones and emails).
 MULTI_VALUED_TARGETS: Final = frozenset({"phone", "email"})
 # A row can be matched to a contact only if one of these is mapped.
@@ -99,6 +121,14 @@ MSG_TARGET_TWICE = _(
 MSG_COMPANY_NAME_REQUIRED = _(
     # fa: ستونی را به نام شرکت نگاشت کنید.
     "Map a column to the company name."
+)
+MSG_LEAD_NEEDS_CONTACT_WAY = _(
+    # fa: ستونی را به تلفن یا ایمیل نگاشت کنید: هر سرنخ دست‌کم یکی از این دو را لازم دارد.
+    "Map a column to the phone or the email: every lead needs one of them."
+)
+MSG_LEAD_NEEDS_NAME = _(
+    # fa: ستونی را به نام یا شرکت نگاشت کنید.
+    "Map a column to the name or the company."
 )
 MSG_NOTHING_IDENTIFIES = _(
     # fa: دست‌کم یکی از نام، تلفن، ایمیل یا کد ملی را نگاشت کنید تا هر ردیف به یک مخاطب برسد.
@@ -260,6 +290,51 @@ _COMPANY_FALLBACK_PHRASES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("note", ("note", "notes", "description", "توضیحات", "یادداشت")),
 )
 
+# Lead files: web-form and ad-platform exports, and the lead exports of other CRMs.
+_LEAD_SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
+    "first_name": _SYNONYMS["first_name"],
+    "last_name": _SYNONYMS["last_name"],
+    "full_name": (*_SYNONYMS["full_name"], "Lead Name", "نام سرنخ"),
+    "phone": _SYNONYMS["phone"],
+    "email": _SYNONYMS["email"],
+    "company": _SYNONYMS["company"],
+    "job_title": _SYNONYMS["job_title"],
+    "province": _SYNONYMS["province"],
+    "city": _SYNONYMS["city"],
+    "estimated_amount": (
+        "مبلغ", "مبلغ تخمینی", "ارزش", "ارزش تخمینی", "بودجه", "مبلغ احتمالی",
+        "Amount", "Estimated Amount", "Estimated Value", "Deal Value", "Budget", "Value",
+        "Annual Revenue",
+    ),
+    "source": (*_SYNONYMS["source"], "Lead Source Detail", "کانال"),
+    "utm_source": ("UTM Source", "Campaign Source"),
+    "utm_medium": ("UTM Medium", "Campaign Medium"),
+    "utm_campaign": ("UTM Campaign", "Campaign", "Campaign Name", "کمپین", "نام کمپین"),
+    "utm_term": ("UTM Term", "Keyword", "کلیدواژه"),
+    "utm_content": ("UTM Content", "Ad Content", "Ad Name"),
+    "note": (*_SYNONYMS["note"], "Message", "پیام", "درخواست", "Lead Message"),
+}  # fmt: skip
+
+_LEAD_FALLBACK_PHRASES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("utm_source", ("utm source",)),
+    ("utm_medium", ("utm medium",)),
+    ("utm_campaign", ("utm campaign", "campaign", "کمپین")),
+    ("utm_term", ("utm term",)),
+    ("utm_content", ("utm content",)),
+    ("email", ("email", "e mail", "ایمیل", "پست الکترونیک", "پست الکترونیکی")),
+    ("phone", ("phone", "mobile", "cell", "tel", "telephone", "موبایل", "همراه", "تلفن")),
+    ("estimated_amount", ("amount", "value", "budget", "مبلغ", "ارزش", "بودجه")),
+    ("full_name", ("full name", "نام و نام خانوادگی")),
+    ("last_name", ("last name", "family name", "surname", "نام خانوادگی", "فامیلی")),
+    ("first_name", ("first name", "given name", "نام کوچک")),
+    ("job_title", ("job", "title", "position", "سمت", "عنوان شغلی", "شغل")),
+    ("company", ("company", "organization", "organisation", "account", "شرکت", "سازمان")),
+    ("province", ("province", "state", "region", "استان")),
+    ("city", ("city", "شهر")),
+    ("source", ("source", "منبع", "آشنایی")),
+    ("note", ("note", "notes", "message", "description", "comment", "پیام", "توضیحات")),
+)
+
 # A header with one of these words describes something *about* a field ("Phone 1 - Type",
 # "Email Opt Out", "Contact Owner", "Record ID", "Country/Region", "Phone Ext") or someone
 # else's details ("Asst Phone"): the fallback leaves it out.
@@ -316,12 +391,19 @@ _VOCABULARIES: Final = {
         _build_fallback_index(_COMPANY_FALLBACK_PHRASES),
         frozenset({"phone"}),
     ),
+    "lead": (
+        _build_synonym_index(_LEAD_SYNONYMS),
+        _build_fallback_index(_LEAD_FALLBACK_PHRASES),
+        frozenset({"phone", "email"}),
+    ),
 }
 
 
 def target_fields(object_type: str = "contact") -> Mapping[str, StrOrPromise]:
-    """The fields a row of ``object_type`` ("contact" or "company") can fill."""
-    return COMPANY_TARGET_FIELDS if object_type == "company" else TARGET_FIELDS
+    """The fields a row of ``object_type`` ("contact", "company" or "lead") can fill."""
+    if object_type == "company":
+        return COMPANY_TARGET_FIELDS
+    return LEAD_TARGET_FIELDS if object_type == "lead" else TARGET_FIELDS
 
 
 def _contains(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
@@ -383,7 +465,9 @@ def validate_mapping(
     """The problems with a column mapping, as messages in the active language.
 
     For companies (``object_type="company"``) the targets are those of
-    :data:`COMPANY_TARGET_FIELDS` and the company name must be mapped.
+    :data:`COMPANY_TARGET_FIELDS` and the company name must be mapped; for leads
+    (``"lead"``) those of :data:`LEAD_TARGET_FIELDS`, with a phone or an email and a name or
+    a company mapped.
 
     ``mapping`` is ``{header: target key}``, ``""`` meaning "ignore this column". Reports, in
     this order: each header that is not among ``headers``, each target that is not a key of
@@ -413,6 +497,11 @@ def validate_mapping(
     if object_type == "company":
         if "name" not in columns_by_target:
             problems.append(str(MSG_COMPANY_NAME_REQUIRED))
+    elif object_type == "lead":
+        if not {"phone", "email"}.intersection(columns_by_target):
+            problems.append(str(MSG_LEAD_NEEDS_CONTACT_WAY))
+        if not {"first_name", "last_name", "full_name", "company"}.intersection(columns_by_target):
+            problems.append(str(MSG_LEAD_NEEDS_NAME))
     elif not IDENTIFYING_TARGETS.intersection(columns_by_target):
         problems.append(str(MSG_NOTHING_IDENTIFIES))
     return problems

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.common.iran import PROVINCES
 from peyvand.common.jalali import parse_date
+from peyvand.common.money import parse_money
 from peyvand.common.persian import clean_persian, name_key, normalize_text
 from peyvand.common.validators import (
     normalize_company_national_id,
@@ -34,6 +35,7 @@ from peyvand.contacts.models import Gender, LifecycleStage, Source
 
 from .mapping import split_full_name
 
+UTM_TARGETS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 MULTI_VALUE_SPLIT = re.compile(r"[,،;؛\n/|]+")
 # Longest values the Contact model stores, per target (longer is a reason, not a truncation).
 MAX_LENGTHS = {
@@ -44,6 +46,8 @@ MAX_LENGTHS = {
     "company": 200,
     "name": 200,
     "industry": 100,
+    "company_name": 200,
+    **dict.fromkeys(UTM_TARGETS, 100),
 }
 
 _GENDERS = {
@@ -160,6 +164,24 @@ class CompanyParsedRow(ParsedRow):
         return None
 
 
+@dataclass
+class LeadParsedRow(ParsedRow):
+    """A lead row: Lead ``values`` (``phones`` and ``emails`` as lists, the first of each
+    kept on the lead), or ``errors``. Leads match other leads on a phone or an email only."""
+
+    object_type: ClassVar[str] = "lead"
+
+    @property
+    def match_keys(self) -> list[tuple[str, str]]:
+        keys = [("phone", number) for number in self.values.get("phones", [])]
+        keys += [("email", address) for address in self.values.get("emails", [])]
+        return keys
+
+    @property
+    def weak_key(self) -> tuple[str, str] | None:
+        return None
+
+
 def company_name_key(name: str, city: str | None) -> str:
     """The key a company is matched on by name: its name key, then ``|`` and its city."""
     return f"{name_key(name)[:200]}|{normalize_text(city or '')}"
@@ -191,7 +213,7 @@ class RowParser:
             "source": self._source,
             "lifecycle_stage": self._stage,
             "tags": self._tags,
-            "note": self._text("description", multiline=True),
+            "note": self._text("note", into="description", multiline=True),
         }
 
     def parse(self, number: int, raw: Mapping[str, str]) -> ParsedRow:
@@ -217,20 +239,22 @@ class RowParser:
 
     # --- converters -------------------------------------------------------------------
 
-    def _text(self, target: str, *, multiline: bool = False) -> Callable[[ParsedRow, str], None]:
-        limit = MAX_LENGTHS.get(target)
+    def _text(
+        self, target: str, *, into: str = "", multiline: bool = False
+    ) -> Callable[[ParsedRow, str], None]:
+        """Tidied text of the mapped ``target`` into the value ``into`` (default: the same
+        name). Several columns mapped to a note are joined line by line."""
+        key = into or target
+        limit = MAX_LENGTHS.get(key)
 
         def convert(row: ParsedRow, text: str) -> None:
             value = clean_persian(text, multiline=multiline)
             if limit is not None and len(value) > limit:
-                row.add_error(
-                    target if target != "description" else "note",
-                    _("At most %(limit)s characters.") % {"limit": limit},
-                )
+                row.add_error(target, _("At most %(limit)s characters.") % {"limit": limit})
                 return
-            if target == "description" and row.values.get(target):
-                value = f"{row.values[target]}\n{value}"
-            row.values[target] = value
+            if target == "note" and row.values.get(key):
+                value = f"{row.values[key]}\n{value}"
+            row.values[key] = value
 
         return convert
 
@@ -329,7 +353,7 @@ class CompanyRowParser(RowParser):
             "address": self._text("address", multiline=True),
             "postal_code": self._identifier("postal_code", normalize_postal_code),
             "tags": self._tags,
-            "note": self._text("description", multiline=True),
+            "note": self._text("note", into="description", multiline=True),
         }
 
     def parse(self, number: int, raw: Mapping[str, str]) -> ParsedRow:
@@ -353,6 +377,55 @@ class CompanyRowParser(RowParser):
             row.add_error("website", _lazy_join(text, error))
         else:
             row.values["website"] = value
+
+
+class LeadRowParser(RowParser):
+    """Converts lead rows with the lead form's normalizers: a name or a company, and a phone
+    or an email, are required. An amount is read in the display unit (Toman by default)
+    unless the cell names its unit ("۵۰۰۰۰۰۰ ریال")."""
+
+    def __init__(self, mapping: Mapping[str, str]) -> None:
+        super().__init__(mapping)
+        self.converters = {
+            "first_name": self._text("first_name"),
+            "last_name": self._text("last_name"),
+            "full_name": self._full_name,
+            "phone": self._many("phones", normalize_phone),
+            "email": self._many("emails", normalize_email),
+            "company": self._text("company", into="company_name"),
+            "job_title": self._text("job_title"),
+            "province": self._province,
+            "city": self._text("city"),
+            "estimated_amount": self._amount,
+            "source": self._source,
+            **{key: self._text(key) for key in UTM_TARGETS},
+            "note": self._text("note", into="message", multiline=True),
+        }
+
+    def parse(self, number: int, raw: Mapping[str, str]) -> ParsedRow:
+        row = LeadParsedRow(number=number, raw=dict(raw))
+        for header, target in self.mapping.items():
+            text = str(raw.get(header, "") or "").strip()
+            converter = self.converters.get(target)
+            if text and converter is not None:
+                converter(row, text)
+        values = row.values
+        named = values.get("first_name") or values.get("last_name") or values.get("company_name")
+        if not named and not {"full_name", "company"} & row.errors.keys():
+            row.add_error("full_name", _("Enter a name or a company."))
+        reachable = values.get("phones") or values.get("emails")
+        if not reachable and not {"phone", "email"} & row.errors.keys():
+            row.add_error("phone", _("Enter a phone number or an email address."))
+        return row
+
+    def _amount(self, row: ParsedRow, text: str) -> None:
+        from django.conf import settings
+
+        try:
+            unit = str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
+            row.values["estimated_amount"] = parse_money(text, unit=unit)
+        except ValidationError as error:
+            row.add_error("estimated_amount", _lazy_join(text, error))
 
 
 class _JoinedMessage:

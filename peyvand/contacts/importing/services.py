@@ -39,13 +39,24 @@ def assignable_owners(actor: User, object_type: str = ImportObjectType.CONTACT) 
     Matching only ever looks at records the actor may see, so handing rows to someone
     invisible would let a second run create them again.
     """
-    if object_type == ImportObjectType.COMPANY:
-        return owners_visible_to(actor, ObjectType.COMPANY)
-    return owners_visible_to(actor, ObjectType.CONTACT)
+    return owners_visible_to(actor, _VISIBILITY_TYPES[object_type])
 
 
-def _area(object_type: str) -> Area:
-    return "companies" if object_type == ImportObjectType.COMPANY else "contacts"
+_VISIBILITY_TYPES: dict[str, ObjectType] = {
+    ImportObjectType.CONTACT: ObjectType.CONTACT,
+    ImportObjectType.COMPANY: ObjectType.COMPANY,
+    ImportObjectType.LEAD: ObjectType.LEAD,
+}
+_AREAS: dict[str, Area] = {
+    ImportObjectType.CONTACT: "contacts",
+    ImportObjectType.COMPANY: "companies",
+    ImportObjectType.LEAD: "leads",
+}
+
+
+def import_area(object_type: str) -> Area:
+    """The permission area an import of ``object_type`` needs write access to."""
+    return _AREAS[object_type]
 
 
 def _file_format(name: str) -> str:
@@ -67,8 +78,8 @@ def import_job_create(
 ) -> ImportJob:
     """Store an uploaded file of contacts or companies, read its columns, guess the mapping."""
     if object_type not in ImportObjectType.values:
-        raise ValidationError({"object_type": [_("Choose contacts or companies.")]})
-    require_permission(actor, "write", _area(object_type))
+        raise ValidationError({"object_type": [_("Choose contacts, companies or leads.")]})
+    require_permission(actor, "write", import_area(object_type))
     file_format = _file_format(original_name)
     if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
         raise ValidationError({"file": [_("The file is larger than 512 MB.")]})
@@ -78,7 +89,8 @@ def import_job_create(
             file_format=file_format,
             object_type=object_type,
             created_by=actor,
-            owner=actor,
+            # New leads go to the assignment rules unless the importer picks an owner.
+            owner=None if object_type == ImportObjectType.LEAD else actor,
         )
         job.file.save(Path(original_name).name, upload, save=False)
         try:
@@ -117,8 +129,11 @@ def import_job_configure(
     tags: Sequence[str] = (),
     save_mapping_as: str = "",
 ) -> ImportJob:
-    """Set the column mapping, the duplicate policy, the owner and tags of new records."""
-    require_permission(actor, "write", _area(job.object_type))
+    """Set the column mapping, the duplicate policy, the owner and tags of new records.
+
+    A lead import may leave ``owner`` empty: each new lead is then given out by the
+    assignment rules, as a lead from a web form is."""
+    require_permission(actor, "write", import_area(job.object_type))
     errors: dict[str, list[str]] = {}
     problems = validate_mapping(mapping, job.headers, job.object_type)
     if problems:
@@ -135,7 +150,7 @@ def import_job_configure(
     with transaction.atomic():
         job.mapping = {header: mapping.get(header, "") for header in job.headers}
         job.duplicate_policy = duplicate_policy
-        job.owner = owner or actor
+        job.owner = owner if job.object_type == ImportObjectType.LEAD else owner or actor
         job.tags = [tag for tag in tags if tag][:20]
         job.status = ImportStatus.MAPPING
         job.save()
@@ -155,7 +170,7 @@ def import_job_start(
     ``enqueue=False`` leaves running it to the caller (the CLI runs it in its own process).
     """
     if actor is not None:
-        require_permission(actor, "write", _area(job.object_type))
+        require_permission(actor, "write", import_area(job.object_type))
     resuming = not dry_run and not job.is_dry_run and job.status == ImportStatus.FAILED
     if job.status in {ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE}:
         raise ValidationError({"status": [_("This import is already running or finished.")]})

@@ -1,5 +1,6 @@
 # ruff: noqa: N999 - the command is `peyvand import`, so the module is named import.py
-"""``peyvand import contacts|companies FILE [--mapping M] [--dry-run]`` with a progress bar.
+"""``peyvand import contacts|companies|leads FILE [--mapping M] [--dry-run]`` with a progress
+bar.
 
 Runs in this process (not through the worker). ``--resume JOB`` continues an import that
 was interrupted; running the same file again creates no duplicates (rows matching existing
@@ -34,11 +35,15 @@ from peyvand.contacts.models import (
     SavedImportMapping,
 )
 
-OBJECT_TYPES = {"contacts": ImportObjectType.CONTACT, "companies": ImportObjectType.COMPANY}
+OBJECT_TYPES = {
+    "contacts": ImportObjectType.CONTACT,
+    "companies": ImportObjectType.COMPANY,
+    "leads": ImportObjectType.LEAD,
+}
 
 
 class Command(BaseCommand):
-    help = "Import contacts or companies from a CSV, XLSX or vCard file."
+    help = "Import contacts, companies or leads from a CSV, XLSX or vCard file."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("kind", choices=list(OBJECT_TYPES))
@@ -51,7 +56,10 @@ class Command(BaseCommand):
             "--policy", choices=DuplicatePolicy.values, default=DuplicatePolicy.FILL_EMPTY
         )
         parser.add_argument("--user", help="who imports (default: the first administrator)")
-        parser.add_argument("--owner", help="owner of new records (default: the importer)")
+        parser.add_argument(
+            "--owner",
+            help="owner of new records (default: the importer; for leads, the assignment rules)",
+        )
         parser.add_argument("--tags", nargs="*", default=[], help="tags to add to every row")
         parser.add_argument("--resume", type=int, help="continue an interrupted import by id")
 
@@ -83,7 +91,10 @@ class Command(BaseCommand):
                     object_type=OBJECT_TYPES[options["kind"]],
                 )
             mapping = self._mapping(options["mapping"], job)
-            owner = self._user(options["owner"]) if options["owner"] else actor
+            if options["owner"]:
+                owner: User | None = self._user(options["owner"])
+            else:
+                owner = None if job.object_type == ImportObjectType.LEAD else actor
             job = import_job_configure(
                 actor=actor,
                 job=job,
