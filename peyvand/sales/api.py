@@ -17,9 +17,10 @@ from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.api.common import PageOut, cursor_page, resolve_relations
 
+from .deal_products import deal_products_set
 from .deals import deal_create, deal_delete, deal_move_stage, deal_update
 from .leads import lead_convert, lead_create, lead_delete, lead_set_status, lead_update
-from .models import Deal, Lead, Pipeline, Product, Quote, QuoteLine, Stage
+from .models import Deal, DealProduct, Lead, Pipeline, Product, Quote, QuoteLine, Stage
 from .pipelines import pipeline_create, pipeline_update
 from .quotes import product_save, quote_create, quote_decide, quote_send
 from .selectors import (
@@ -705,6 +706,33 @@ def _quote_lines(rows: list[QuoteLineIn]) -> list[dict[str, Any]]:
 
 def _visible_quote(request: AuthenticatedRequest, quote_id: int) -> Quote:
     return Quote.objects.filter(deal__in=deals_visible_to(request.user)).get(pk=quote_id)
+
+
+class DealProductsIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[QuoteLineIn]
+
+
+@router.get("/deals/{deal_id}/products", response=list[QuoteLineOut], summary="A deal's products")
+def list_deal_products(request: AuthenticatedRequest, deal_id: int) -> list[DealProduct]:
+    require_permission(request.user, "read", "deals")
+    deal = deals_visible_to(request.user).get(pk=deal_id)
+    return list(deal.line_items.all())
+
+
+@router.put(
+    "/deals/{deal_id}/products", response=list[QuoteLineOut], summary="Set a deal's products"
+)
+def set_deal_products(
+    request: AuthenticatedRequest, deal_id: int, payload: DealProductsIn
+) -> list[DealProduct]:
+    """Replace the deal's products (the same line fields as a quote; ``[]`` removes them).
+    The deal's amount becomes their total after discounts, before VAT."""
+    require_permission(request.user, "write", "deals")
+    deal = deals_visible_to(request.user).get(pk=deal_id)
+    deal = deal_products_set(actor=request.user, deal=deal, rows=_quote_lines(payload.lines))
+    return list(deal.line_items.all())
 
 
 @router.get("/deals/{deal_id}/quotes", response=list[QuoteOut], summary="A deal's quotes")

@@ -644,11 +644,10 @@ class Quote(models.Model):
         return self.number
 
 
-class QuoteLine(models.Model):
-    """One line of a quote: a product (or free text), quantity, unit price, discount; the
-    line's amounts are computed by the quote service and stored."""
+class PricedLine(models.Model):
+    """A product (or free text) with a quantity, unit price and discount; its amounts are
+    computed by ``quotes.build_lines`` and stored."""
 
-    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(default=0)
     product = models.ForeignKey(
         Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -673,10 +672,33 @@ class QuoteLine(models.Model):
     total = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
+        abstract = True
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
         return self.description
+
+
+class QuoteLine(PricedLine):
+    """One line of a quote, with the quote's VAT."""
+
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="lines")
+
+    class Meta(PricedLine.Meta):
+        pass
+
+
+class DealProduct(PricedLine):
+    """One product on a deal (before VAT, which the quote adds): while a deal has products,
+    its amount is their total."""
+
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, related_name="line_items", verbose_name=_("deal")
+    )
+
+    class Meta(PricedLine.Meta):
+        verbose_name = _("deal product")
+        verbose_name_plural = _("deal products")
 
 
 class LeadScoreModel(models.Model):

@@ -23,10 +23,12 @@ from peyvand.common.persian import search_key
 from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.forms import StyledForm
 
+from .deal_products import deal_product_rows, deal_products_set
 from .models import Deal, Product, Quote
 from .quote_pdf import quote_pdf
 from .quotes import (
     default_vat_percent,
+    line_rows,
     product_save,
     quote_create,
     quote_decide,
@@ -129,24 +131,32 @@ class QuoteLineForm(forms.Form):
         return not (data.get("product") or data.get("description"))
 
 
-def _line_forms(request: AuthenticatedRequest, quote: Quote | None) -> list[QuoteLineForm]:
+def _line_forms(request: AuthenticatedRequest, rows: list[dict[str, Any]]) -> list[QuoteLineForm]:
+    """The editable line rows: what was posted, else ``rows`` (saved lines) then blanks."""
     if request.method == "POST":
         return [QuoteLineForm(request.POST, prefix=f"line{index}") for index in range(LINE_ROWS)]
-    existing = list(quote.lines.all()) if quote else []
     forms_: list[QuoteLineForm] = []
-    for index in range(LINE_ROWS):
+    for index in range(max(LINE_ROWS, len(rows))):
         initial: dict[str, Any] = {}
-        if index < len(existing):
-            line = existing[index]
+        if index < len(rows):
+            row = rows[index]
             initial = {
-                "product": line.product,
-                "description": line.description,
-                "quantity": line.quantity.normalize(),
-                "unit_price": line.unit_price,
-                "discount_percent": line.discount_percent.normalize(),
+                "product": row["product"],
+                "description": row["description"],
+                "quantity": row["quantity"].normalize(),
+                "unit_price": row["unit_price"],
+                "discount_percent": row["discount_percent"].normalize(),
             }
         forms_.append(QuoteLineForm(prefix=f"line{index}", initial=initial))
     return forms_
+
+
+def _posted_rows(line_forms: list[QuoteLineForm]) -> list[dict[str, Any]]:
+    return [
+        {key: value for key, value in line.cleaned_data.items() if value not in (None, "")}
+        for line in line_forms
+        if not line.is_blank()
+    ]
 
 
 def _visible_deal(request: AuthenticatedRequest, deal_id: int) -> Deal:
@@ -179,13 +189,11 @@ def _quote_form(request: AuthenticatedRequest, deal: Deal, quote: Quote | None) 
         "note": quote.note if quote else "",
     }
     form = QuoteForm(request.POST or None, initial=initial)
-    line_forms = _line_forms(request, quote)
+    # A new quote starts with the deal's products.
+    saved_rows = line_rows(quote.lines.all()) if quote else deal_product_rows(deal)
+    line_forms = _line_forms(request, saved_rows)
     if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in line_forms):
-        rows = [
-            {key: value for key, value in line.cleaned_data.items() if value not in (None, "")}
-            for line in line_forms
-            if not line.is_blank()
-        ]
+        rows = _posted_rows(line_forms)
         try:
             if quote is None:
                 saved = quote_create(
@@ -211,7 +219,7 @@ def _quote_form(request: AuthenticatedRequest, deal: Deal, quote: Quote | None) 
 
 
 def _show_line_errors(
-    form: QuoteForm, line_forms: list[QuoteLineForm], error: ValidationError
+    form: forms.Form, line_forms: list[QuoteLineForm], error: ValidationError
 ) -> None:
     """``lines.<n>.<field>`` errors go to the n-th filled row; the rest to the quote form."""
     filled = [line for line in line_forms if not line.is_blank()]
@@ -229,6 +237,30 @@ def _show_line_errors(
         remaining[key] = list(messages_)
     if remaining:
         add_service_errors(form, ValidationError(remaining), {"lines": "__all__"})
+
+
+@login_required
+def deal_products(request: AuthenticatedRequest, deal_id: int) -> HttpResponse:
+    """Edit the products on a deal (the same line rows as a quote)."""
+    require_permission(request.user, "write", "deals")
+    deal = _visible_deal(request, deal_id)
+    form = StyledForm(request.POST or None)
+    line_forms = _line_forms(request, deal_product_rows(deal))
+    if request.method == "POST" and form.is_valid() and all(f.is_valid() for f in line_forms):
+        try:
+            deal_products_set(actor=request.user, deal=deal, rows=_posted_rows(line_forms))
+        except ValidationError as error:
+            _show_line_errors(form, line_forms, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("sales:deal_detail", deal.pk)
+    context = {
+        "form": form,
+        "line_forms": line_forms,
+        "deal": deal,
+        "products": Product.objects.filter(is_active=True),
+    }
+    return render(request, "sales/deal_products.html", context)
 
 
 @login_required

@@ -6,10 +6,10 @@ line amount is rounded half up to a Rial, and the quote's totals are the sums of
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +24,7 @@ from peyvand.common.persian import clean_persian, search_key
 from peyvand.common.validators import normalize_email
 
 from .deals import deal_event
-from .models import Deal, Product, Quote, QuoteLine, QuoteStatus
+from .models import Deal, PricedLine, Product, Quote, QuoteLine, QuoteStatus
 from .service_helpers import check_permission, error, validate
 
 if TYPE_CHECKING:
@@ -97,12 +97,18 @@ def _decimal(value: Any, field: str, errors: dict[str, list[ValidationError]]) -
     return number
 
 
-def _build_lines(rows: Sequence[Mapping[str, Any]], vat_percent: Decimal) -> list[QuoteLine]:
-    """Quote lines from input rows; errors keyed ``lines.<index>.<field>``."""
-    if not rows:
-        raise error("lines", _("Add at least one line."), "required")
+Line = TypeVar("Line", bound=PricedLine)
+
+
+def build_lines(
+    rows: Sequence[Mapping[str, Any]], vat_percent: Decimal, line_class: type[Line]
+) -> list[Line]:
+    """Priced lines (of a quote or a deal) from input rows (``product``, ``description``,
+    ``quantity``, ``unit``, ``unit_price``, ``discount_percent``, ``is_taxable``; product
+    values fill what is left out), amounts computed; errors keyed
+    ``lines.<index>.<field>``."""
     errors: dict[str, list[ValidationError]] = {}
-    lines: list[QuoteLine] = []
+    lines: list[Line] = []
     for index, row in enumerate(rows):
         product: Product | None = row.get("product")
         prefix = f"lines.{index}."
@@ -116,7 +122,7 @@ def _build_lines(rows: Sequence[Mapping[str, Any]], vat_percent: Decimal) -> lis
                 ValidationError(_("Enter the unit price or choose a product."), code="required")
             )
             price = 0
-        line = QuoteLine(
+        line = line_class(
             position=index,
             product=product,
             description=clean_persian(
@@ -129,7 +135,7 @@ def _build_lines(rows: Sequence[Mapping[str, Any]], vat_percent: Decimal) -> lis
             is_taxable=bool(row.get("is_taxable", product.is_taxable if product else True)),
         )
         try:
-            line.full_clean(exclude=["quote"])
+            line.full_clean(exclude=["quote", "deal"])
         except ValidationError as failure:
             for field, messages in failure.error_dict.items():
                 if prefix + field not in errors:
@@ -156,6 +162,28 @@ def _build_lines(rows: Sequence[Mapping[str, Any]], vat_percent: Decimal) -> lis
     if errors:
         raise ValidationError(errors)
     return lines
+
+
+def line_rows(lines: Iterable[PricedLine]) -> list[dict[str, Any]]:
+    """Saved lines as the rows :func:`build_lines` takes (to copy or edit them)."""
+    return [
+        {
+            "product": line.product,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent,
+            "is_taxable": line.is_taxable,
+        }
+        for line in lines
+    ]
+
+
+def _quote_lines(rows: Sequence[Mapping[str, Any]], vat_percent: Decimal) -> list[QuoteLine]:
+    if not rows:
+        raise error("lines", _("Add at least one line."), "required")
+    return build_lines(rows, vat_percent, QuoteLine)
 
 
 def _next_number(issued_on: datetime.date) -> str:
@@ -200,7 +228,7 @@ def quote_create(
         vat_percent=Decimal(str(given.get("vat_percent") or default_vat_percent())),
         note=str(given.get("note") or "").strip(),
     )
-    built = _build_lines(lines, quote.vat_percent)
+    built = _quote_lines(lines, quote.vat_percent)
     _apply(quote, built)
     validate(quote, exclude=["number", "deal"])
     for _attempt in range(5):
@@ -237,21 +265,8 @@ def quote_update(
                 if name == "vat_percent":
                     value = Decimal(str(value))
                 setattr(quote, name, value)
-        rows = lines
-        if rows is None:
-            rows = [
-                {
-                    "product": line.product,
-                    "description": line.description,
-                    "quantity": line.quantity,
-                    "unit": line.unit,
-                    "unit_price": line.unit_price,
-                    "discount_percent": line.discount_percent,
-                    "is_taxable": line.is_taxable,
-                }
-                for line in quote.lines.all()
-            ]
-        built = _build_lines(rows, quote.vat_percent)
+        rows = lines if lines is not None else line_rows(quote.lines.all())
+        built = _quote_lines(rows, quote.vat_percent)
         _apply(quote, built)
         validate(quote, exclude=["number", "deal"])
         quote.save()

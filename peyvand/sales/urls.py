@@ -11,6 +11,7 @@ urlpatterns = [
     path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:deal_id>/delete/", views.deal_delete_view, name="deal_delete"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("deals/<int:deal_id>/products/", quote_views.deal_products, name="deal_products"),
     path("deals/<int:deal_id>/quotes/new/", quote_views.quote_create_view, name="quote_create"),
     path("quotes/<int:quote_id>/", quote_views.quote_detail, name="quote_detail"),
     path("quotes/<int:quote_id>/edit/", quote_views.quote_edit, name="quote_edit"),

@@ -161,6 +161,7 @@ def deal_detail(request: AuthenticatedRequest, deal_id: int) -> HttpResponse:
         "tasks": deal.tasks.filter(status="open").order_by("due_at", "id")[:20],
         "leads": deal.leads.all()[:5],
         "quotes": deal.quotes.order_by("-id")[:10],
+        "line_items": deal.line_items.all(),
         "activity_form": ActivityForm(),
         "can_write": has_permission(request.user, "write", "deals"),
         "can_delete": has_permission(request.user, "delete", "deals"),
