@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "peyvand.contacts",
     "peyvand.timeline",
     "peyvand.sales",
+    "peyvand.service",
     "peyvand.api",
     "peyvand.web",
 ]

@@ -27,6 +27,7 @@ Area = Literal[
     "deals",
     "products",
     "pipelines",
+    "tickets",
     "settings",
 ]
 Action = Literal["read", "write", "delete"]
@@ -40,10 +41,13 @@ AREAS: tuple[Area, ...] = (
     "deals",
     "products",
     "pipelines",
+    "tickets",
     "settings",
 )
 
 _WORKING_AREAS: frozenset[str] = frozenset({"contacts", "companies", "timeline", "tasks"})
+# Everyone who talks to customers may log a ticket (a phone call to sales is one too).
+_SERVICE: frozenset[str] = frozenset({"tickets"})
 # Everyone who works in Peyvand reads the sales side; who may change it depends on the role.
 _SALES_READ: frozenset[str] = frozenset({"leads", "deals", "products", "pipelines"})
 
@@ -55,27 +59,27 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "delete": frozenset(AREAS),
     },
     Role.MANAGER: {
-        "read": _WORKING_AREAS | _SALES_READ,
-        "write": _WORKING_AREAS | _SALES_READ,
-        "delete": _WORKING_AREAS | {"leads", "deals", "products"},
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "write": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets"},
     },
     Role.SALES: {
-        "read": _WORKING_AREAS | _SALES_READ,
-        "write": _WORKING_AREAS | {"leads", "deals"},
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "write": _WORKING_AREAS | {"leads", "deals"} | _SERVICE,
         "delete": frozenset({"tasks"}),
     },
     Role.SUPPORT: {
-        "read": _WORKING_AREAS | _SALES_READ,
-        "write": _WORKING_AREAS,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "write": _WORKING_AREAS | _SERVICE,
         "delete": frozenset({"tasks"}),
     },
     Role.MARKETING: {
-        "read": _WORKING_AREAS | _SALES_READ,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
         "write": _WORKING_AREAS | {"leads"},
         "delete": frozenset({"tasks"}),
     },
     Role.READ_ONLY: {
-        "read": _WORKING_AREAS | _SALES_READ,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
         "write": frozenset(),
         "delete": frozenset(),
     },

@@ -25,6 +25,7 @@ def default_jobs() -> list[PeriodicJob]:
     from peyvand.sales.follow_up import follow_ups_create
     from peyvand.sales.predictive import predictive_refresh
     from peyvand.sales.scoring import leads_rescore
+    from peyvand.service.sla import sla_check_job
     from peyvand.timeline.services import reminders_deliver_due
 
     return [
@@ -34,6 +35,7 @@ def default_jobs() -> list[PeriodicJob]:
         # Behaviour points (activities logged) change without the lead being saved.
         PeriodicJob("lead scores", 3600, leads_rescore),
         PeriodicJob("predictive lead score", 24 * 3600, predictive_refresh),
+        PeriodicJob("SLA warnings and breaches", 60, sla_check_job),
     ]
 
 

@@ -1,0 +1,331 @@
+"""Every write to a ticket: opening it (any channel), agents' replies and internal notes,
+the customer's messages, status changes that pause and resume the SLA clocks, and changes
+of priority, assignee and links. Each writes one event on the ticket and on the customer's
+timeline."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peyvand.accounts.permissions import require_permission
+from peyvand.common.persian import clean_persian, search_key
+from peyvand.common.validators import normalize_email
+from peyvand.timeline.events import event_record, field_changes, snapshot
+
+from .models import (
+    MessageKind,
+    Ticket,
+    TicketChannel,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+)
+from .sla import sla_follow_status, sla_recompute, sla_start
+
+if TYPE_CHECKING:
+    from peyvand.accounts.models import User
+
+TICKET_FIELDS = ("subject", "priority", "contact", "company", "deal", "assignee", "team")
+_TRACKED = (*TICKET_FIELDS, "status")
+MAX_BODY = 50_000
+
+
+def _check(actor: User | None) -> None:
+    """``None`` is the system (an inbound email, the portal on the customer's behalf)."""
+    if actor is not None:
+        require_permission(actor, "write", "tickets")
+
+
+def _event(
+    *, actor: User | None, ticket: Ticket, verb: str, summary: str, payload: Mapping[str, Any]
+) -> None:
+    event_record(
+        actor=actor,
+        verb=verb,
+        subject=ticket,
+        contact=ticket.contact,
+        company=ticket.company,
+        deal=ticket.deal,
+        summary=summary,
+        payload={"ticket": ticket.pk, **payload},
+    )
+
+
+def ticket_search_text(ticket: Ticket) -> str:
+    parts = [search_key(ticket.subject), ticket.requester_email]
+    if ticket.contact is not None:
+        parts.append(search_key(ticket.contact.full_name))
+    if ticket.company is not None:
+        parts.append(search_key(ticket.company.name))
+    return "|".join(part for part in parts if part)
+
+
+def _clean_body(body: str, errors: dict[str, list[ValidationError]]) -> str:
+    text = clean_persian(str(body or ""), multiline=True)
+    if not text:
+        errors.setdefault("body", []).append(
+            ValidationError(_("Write the message."), code="required")
+        )
+    elif len(text) > MAX_BODY:
+        errors.setdefault("body", []).append(
+            ValidationError(
+                _("At most %(limit)s characters.") % {"limit": MAX_BODY}, code="max_length"
+            )
+        )
+    return text
+
+
+def _set_values(ticket: Ticket, values: Mapping[str, Any]) -> dict[str, list[ValidationError]]:
+    errors: dict[str, list[ValidationError]] = {}
+    for name in TICKET_FIELDS:
+        if name not in values:
+            continue
+        value = values[name]
+        if name == "subject":
+            value = clean_persian(str(value or ""))
+            if not value:
+                errors["subject"] = [
+                    ValidationError(_("Write what the ticket is about."), code="required")
+                ]
+                continue
+            value = value[:250]
+        if name == "priority" and value not in TicketPriority.values:
+            errors["priority"] = [
+                ValidationError(_("Choose a valid priority."), code="invalid_choice")
+            ]
+            continue
+        setattr(ticket, name, value)
+    if ticket.contact is not None and ticket.company is None:
+        ticket.company = ticket.contact.company
+    return errors
+
+
+def ticket_create(
+    *,
+    actor: User | None,
+    values: Mapping[str, Any],
+    body: str,
+    channel: str,
+    requester_email: str = "",
+    message_id: str = "",
+) -> Ticket:
+    """Open a ticket with the customer's first message (an agent logging a call writes it
+    for them). The SLA policy is chosen and the clocks start. Raises ``ValidationError`` by
+    field; nothing is saved then."""
+    _check(actor)
+    errors: dict[str, list[ValidationError]] = {}
+    ticket = Ticket(created_by=actor if actor is not None else None, channel=channel)
+    if channel not in TicketChannel.values:
+        errors["channel"] = [ValidationError(_("Choose a valid channel."), code="invalid_choice")]
+    errors.update(_set_values(ticket, values))
+    if "subject" not in values and "subject" not in errors:
+        errors["subject"] = [ValidationError(_("Write what the ticket is about."), code="required")]
+    text = _clean_body(body, errors)
+    if requester_email:
+        try:
+            ticket.requester_email = normalize_email(requester_email)
+        except ValidationError as failure:
+            errors["requester_email"] = [failure]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ticket.created_at = timezone.now()
+        sla_start(ticket)
+        ticket.search_text = ticket_search_text(ticket)
+        ticket.save()
+        TicketMessage.objects.create(
+            ticket=ticket,
+            kind=MessageKind.CUSTOMER,
+            body=text,
+            author=actor if channel in {TicketChannel.PHONE, TicketChannel.IN_PERSON} else None,
+            from_email=ticket.requester_email,
+            message_id=message_id[:255],
+        )
+        _event(
+            actor=actor,
+            ticket=ticket,
+            verb="ticket.created",
+            summary=ticket.subject,
+            payload={
+                "channel": channel,
+                "priority": ticket.priority,
+                "policy": ticket.sla_policy.name if ticket.sla_policy else None,
+                "first_response_due": ticket.first_response_due,
+                "resolution_due": ticket.resolution_due,
+            },
+        )
+    return ticket
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("contact", "company", "deal", "sla_policy__calendar")
+        .get(pk=ticket.pk)
+    )
+
+
+def ticket_reply(
+    *, actor: User, ticket: Ticket, body: str, internal: bool = False, message_id: str = ""
+) -> TicketMessage:
+    """An agent's public reply (the first one stops the first-response clock; a new ticket
+    becomes open) or an internal note, which customers never see and which stops nothing."""
+    _check(actor)
+    errors: dict[str, list[ValidationError]] = {}
+    text = _clean_body(body, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        now = timezone.now()
+        message = TicketMessage.objects.create(
+            ticket=ticket,
+            kind=MessageKind.NOTE if internal else MessageKind.REPLY,
+            body=text,
+            author=actor,
+            message_id=message_id[:255],
+        )
+        payload: dict[str, Any] = {"message": message.pk}
+        if not internal:
+            if ticket.first_responded_at is None:
+                ticket.first_responded_at = now
+                late = ticket.first_response_due is not None and now > ticket.first_response_due
+                ticket.first_response_breached = ticket.first_response_breached or late
+                payload["first_response"] = True
+                payload["late"] = late
+            if ticket.status == TicketStatus.NEW:
+                ticket.status = TicketStatus.OPEN
+            ticket.save()
+        _event(
+            actor=actor,
+            ticket=ticket,
+            verb="ticket.noted" if internal else "ticket.replied",
+            summary=text[:200],
+            payload=payload,
+        )
+    return message
+
+
+def ticket_customer_message(
+    *, ticket: Ticket, body: str, from_email: str = "", message_id: str = ""
+) -> TicketMessage:
+    """The customer wrote again (email, portal). A ticket waiting on them, or resolved,
+    opens again and its clocks run on."""
+    errors: dict[str, list[ValidationError]] = {}
+    text = _clean_body(body, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        message = TicketMessage.objects.create(
+            ticket=ticket,
+            kind=MessageKind.CUSTOMER,
+            body=text,
+            from_email=from_email[:254],
+            message_id=message_id[:255],
+        )
+        reopened = ticket.status in {TicketStatus.WAITING, TicketStatus.RESOLVED}
+        if reopened:
+            ticket.status = TicketStatus.OPEN
+            ticket.resolved_at = None
+            sla_follow_status(ticket, timezone.now())
+            ticket.save()
+        _event(
+            actor=None,
+            ticket=ticket,
+            verb="ticket.customer_replied",
+            summary=text[:200],
+            payload={"message": message.pk, "reopened": reopened},
+        )
+    return message
+
+
+def ticket_set_status(*, actor: User | None, ticket: Ticket, status: str) -> Ticket:
+    """Move a ticket between statuses. Waiting on the customer, resolved and closed pause
+    the clocks; going back to open resumes them. Resolving records whether it was late; a
+    closed ticket stays closed (the customer's next message opens a new one)."""
+    _check(actor)
+    if status not in TicketStatus.values:
+        raise ValidationError({"status": [_("Choose a valid status.")]})
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == TicketStatus.CLOSED:
+            raise ValidationError({"status": [_("A closed ticket cannot change.")]})
+        if status == ticket.status:
+            return ticket
+        before = snapshot(ticket, _TRACKED)
+        now = timezone.now()
+        ticket.status = status
+        payload: dict[str, Any] = {}
+        if status in {TicketStatus.RESOLVED, TicketStatus.CLOSED} and ticket.resolved_at is None:
+            ticket.resolved_at = now
+            late = ticket.resolution_due is not None and now > ticket.resolution_due
+            ticket.resolution_breached = ticket.resolution_breached or late
+            payload["late"] = late
+        elif status in {TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING}:
+            ticket.resolved_at = None
+        sla_follow_status(ticket, now)
+        ticket.save()
+        _event(
+            actor=actor,
+            ticket=ticket,
+            verb=_status_verb(status),
+            summary=ticket.subject,
+            payload={"changes": field_changes(before, snapshot(ticket, _TRACKED)), **payload},
+        )
+    return ticket
+
+
+_STATUS_VERBS: dict[str, str] = {
+    TicketStatus.RESOLVED: "ticket.resolved",
+    TicketStatus.CLOSED: "ticket.closed",
+    TicketStatus.WAITING: "ticket.waiting",
+}
+
+
+def _status_verb(status: str) -> str:
+    return _STATUS_VERBS.get(status, "ticket.reopened")
+
+
+def ticket_update(*, actor: User | None, ticket: Ticket, values: Mapping[str, Any]) -> Ticket:
+    """Change subject, priority, links, assignee or team; a new priority moves the due
+    times (counted from the arrival, as if it had always had that priority)."""
+    _check(actor)
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        before = snapshot(ticket, _TRACKED)
+        errors = _set_values(ticket, values)
+        if errors:
+            raise ValidationError(errors)
+        if "priority" in values and before.get("priority") != ticket.priority:
+            sla_recompute(ticket)
+        ticket.search_text = ticket_search_text(ticket)
+        ticket.save()
+        changes = field_changes(before, snapshot(ticket, _TRACKED))
+        if changes:
+            _event(
+                actor=actor,
+                ticket=ticket,
+                verb="ticket.updated",
+                summary=ticket.subject,
+                payload={"changes": changes},
+            )
+    return ticket
+
+
+def ticket_sla_event(*, ticket: Ticket, clock: str, kind: str, due: datetime.datetime) -> None:
+    """``ticket.sla_warning`` / ``ticket.sla_breached`` for one clock (the worker's check)."""
+    _event(
+        actor=None,
+        ticket=ticket,
+        verb=f"ticket.sla_{kind}",
+        summary=ticket.subject,
+        payload={"clock": clock, "due": due},
+    )
