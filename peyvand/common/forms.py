@@ -78,9 +78,9 @@ class MoneyField(forms.CharField):
 
     @staticmethod
     def unit() -> str:
-        from django.conf import settings
+        from peyvand.common.money import display_unit
 
-        return str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
+        return display_unit()
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, int):

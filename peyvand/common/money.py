@@ -17,6 +17,7 @@ from peyvand.common.persian import is_farsi, strip_invisible, to_ascii_digits, t
 __all__ = [
     "MAX_RIALS",
     "UNITS",
+    "display_unit",
     "divide_half_up",
     "format_money",
     "parse_money",
@@ -57,6 +58,14 @@ _UNIT_SUFFIX_RE = re.compile(
     "(" + "|".join(sorted(map(re.escape, _UNIT_WORDS), key=len, reverse=True)) + ")$",
     re.IGNORECASE,
 )
+
+
+def display_unit() -> str:
+    """The unit amounts are shown and typed in: ``PEYVAND_MONEY_DISPLAY`` (Toman by
+    default)."""
+    from django.conf import settings
+
+    return _check_unit(str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman")))
 
 
 def _check_unit(unit: str) -> str:

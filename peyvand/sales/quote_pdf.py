@@ -12,7 +12,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from peyvand.common.jalali import format_date
-from peyvand.common.money import UNIT_LABELS, format_money
+from peyvand.common.money import UNIT_LABELS, display_unit, format_money
 from peyvand.common.persian import to_persian_digits
 from peyvand.common.words import number_to_persian_words
 
@@ -24,12 +24,8 @@ FONT_DIR = (
 FONT = "Vazirmatn"
 
 
-def _unit() -> str:
-    return str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
-
-
 def _money(rials: int) -> str:
-    return format_money(rials, unit=_unit(), language="fa")
+    return format_money(rials, unit=display_unit(), language="fa")
 
 
 def _amount(rials: int) -> str:
@@ -43,7 +39,7 @@ def _quantity(value: Decimal) -> str:
 
 
 def _in_words(rials: int) -> str:
-    unit = _unit()
+    unit = display_unit()
     whole = rials // 10 if unit == "toman" else rials
     return f"{number_to_persian_words(whole)} {UNIT_LABELS[unit]['fa']}"
 
@@ -79,7 +75,7 @@ def quote_pdf(quote: Quote) -> bytes:
         pdf.cell(0, 7, line, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
 
-    unit_word = UNIT_LABELS[_unit()]["fa"]
+    unit_word = UNIT_LABELS[display_unit()]["fa"]
     # Right to left: the first column of the list is drawn on the left, so reverse.
     headings = [
         "ردیف",

@@ -114,13 +114,11 @@ def _readable(field: Any, value: Any) -> str:
         related = field.related_model._default_manager.filter(pk=value).first()
         return str(related) if related is not None else f"#{value}"
     if getattr(field, "name", "") in _MONEY_FIELDS and isinstance(value, int):
-        from django.conf import settings
         from django.utils.translation import get_language
 
-        from peyvand.common.money import format_money
+        from peyvand.common.money import display_unit, format_money
 
-        unit = str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
-        return format_money(value, unit=unit, language=get_language() or "fa")
+        return format_money(value, unit=display_unit(), language=get_language() or "fa")
     choices = dict(getattr(field, "choices", None) or ())
     if choices and not isinstance(value, list | dict):
         return str(choices.get(value, value))

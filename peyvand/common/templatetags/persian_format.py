@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 
 from peyvand.common.jalali import format_date, format_datetime
-from peyvand.common.money import format_money
+from peyvand.common.money import display_unit, format_money
 from peyvand.common.persian import is_farsi, to_persian_digits
 from peyvand.common.validators import format_phone
 
@@ -71,8 +71,7 @@ def money_filter(value: object, unit: str | None = None) -> str:
         rials = int(value if isinstance(value, int | Decimal) else Decimal(str(value)))
     except (InvalidOperation, ValueError, TypeError, OverflowError):
         return str(value)
-    display_unit = str(unit or getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
-    return format_money(rials, unit=display_unit, language=_language())
+    return format_money(rials, unit=unit or display_unit(), language=_language())
 
 
 @register.filter(name="phone", is_safe=False)
