@@ -30,7 +30,7 @@ from peyvand.contacts.importing.engine import (
     merge_fields,
 )
 from peyvand.contacts.importing.rows import LeadRowParser, ParsedRow
-from peyvand.contacts.models import DuplicatePolicy, ImportJob
+from peyvand.contacts.models import DuplicatePolicy, ImportJob, Source
 
 from .leads import lead_create, lead_update
 from .models import OPEN_LEAD_STATUSES, Lead
@@ -90,18 +90,16 @@ class LeadImportRunner(ImportRunner):
 
     def _existing_matches(self, rows: list[ParsedRow]) -> dict[tuple[str, str], int]:
         """Key → id of a visible open lead with that phone or email (the oldest one)."""
-        phones: set[str] = set()
-        emails: set[str] = set()
-        for row in rows:
-            for kind, value in row.match_keys:
-                (phones if kind == "phone" else emails).add(value)
-        if not (phones or emails):
+        wanted = {key for row in rows for key in row.match_keys}
+        if not wanted:
             return {}
+        phones = {value for kind, value in wanted if kind == "phone"}
+        emails = {value for kind, value in wanted if kind == "email"}
         found: dict[tuple[str, str], int] = {}
         candidates = self.leads.filter(Q(phone__in=phones) | Q(email__in=emails))
         for pk, phone, email in candidates.values_list("pk", "phone", "email"):
             for key in (("phone", phone), ("email", email)):
-                if key[1] in (phones if key[0] == "phone" else emails):
+                if key in wanted:
                     found[key] = min(found.get(key, pk), pk)
         return found
 
@@ -110,9 +108,8 @@ class LeadImportRunner(ImportRunner):
         per_owner: Counter[int] = Counter()
         owner = self.job.owner
         for item in pending:
-            values = {**_lead_values(item.values), "owner": owner, "source": "import"}
-            if item.values.get("source"):
-                values["source"] = item.values["source"]
+            # A row without a source of its own came from an import.
+            values = {"source": Source.IMPORT, **_lead_values(item.values), "owner": owner}
             try:
                 # A savepoint per lead: a row the service refuses is rejected alone.
                 with transaction.atomic():

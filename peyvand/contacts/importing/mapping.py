@@ -315,23 +315,30 @@ _LEAD_SYNONYMS: Final[Mapping[str, tuple[str, ...]]] = {
     "note": (*_SYNONYMS["note"], "Message", "پیام", "درخواست", "Lead Message"),
 }  # fmt: skip
 
+_CONTACT_PHRASES: Final = dict(_FALLBACK_PHRASES)
+# Tried in this order; the fields a lead shares with a contact use the contact's phrases.
 _LEAD_FALLBACK_PHRASES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("utm_source", ("utm source",)),
     ("utm_medium", ("utm medium",)),
     ("utm_campaign", ("utm campaign", "campaign", "کمپین")),
     ("utm_term", ("utm term",)),
     ("utm_content", ("utm content",)),
-    ("email", ("email", "e mail", "ایمیل", "پست الکترونیک", "پست الکترونیکی")),
-    ("phone", ("phone", "mobile", "cell", "tel", "telephone", "موبایل", "همراه", "تلفن")),
+    ("email", _CONTACT_PHRASES["email"]),
+    ("phone", _CONTACT_PHRASES["phone"]),
     ("estimated_amount", ("amount", "value", "budget", "مبلغ", "ارزش", "بودجه")),
-    ("full_name", ("full name", "نام و نام خانوادگی")),
-    ("last_name", ("last name", "family name", "surname", "نام خانوادگی", "فامیلی")),
-    ("first_name", ("first name", "given name", "نام کوچک")),
-    ("job_title", ("job", "title", "position", "سمت", "عنوان شغلی", "شغل")),
-    ("company", ("company", "organization", "organisation", "account", "شرکت", "سازمان")),
-    ("province", ("province", "state", "region", "استان")),
-    ("city", ("city", "شهر")),
-    ("source", ("source", "منبع", "آشنایی")),
+    *(
+        (target, _CONTACT_PHRASES[target])
+        for target in (
+            "full_name",
+            "last_name",
+            "first_name",
+            "job_title",
+            "company",
+            "province",
+            "city",
+            "source",
+        )
+    ),
     ("note", ("note", "notes", "message", "description", "comment", "پیام", "توضیحات")),
 )
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from peyvand.common.iran import PROVINCES
 from peyvand.common.jalali import parse_date
-from peyvand.common.money import parse_money
+from peyvand.common.money import display_unit, parse_money
 from peyvand.common.persian import clean_persian, name_key, normalize_text
 from peyvand.common.validators import (
     normalize_company_national_id,
@@ -188,7 +188,12 @@ def company_name_key(name: str, city: str | None) -> str:
 
 
 class RowParser:
-    """Converts rows with one column mapping (header → target field)."""
+    """Converts rows with one column mapping (header → target field).
+
+    Each kind of record has its ``row_class``, its ``converters`` per target and its
+    ``_check_row`` for what a whole row needs; :meth:`parse` is the same for all."""
+
+    row_class: type[ParsedRow] = ParsedRow
 
     def __init__(self, mapping: Mapping[str, str]) -> None:
         self.mapping = {header: target for header, target in mapping.items() if target}
@@ -217,12 +222,17 @@ class RowParser:
         }
 
     def parse(self, number: int, raw: Mapping[str, str]) -> ParsedRow:
-        row = ParsedRow(number=number, raw=dict(raw))
+        row = self.row_class(number=number, raw=dict(raw))
         for header, target in self.mapping.items():
             text = str(raw.get(header, "") or "").strip()
             converter = self.converters.get(target)
             if text and converter is not None:
                 converter(row, text)
+        self._check_row(row)
+        return row
+
+    def _check_row(self, row: ParsedRow) -> None:
+        """A contact row needs something to identify the person by."""
         values = row.values
         if (
             not (
@@ -235,7 +245,6 @@ class RowParser:
             and not row.errors
         ):
             row.add_error("full_name", _("The row has no name, phone, email or national ID."))
-        return row
 
     # --- converters -------------------------------------------------------------------
 
@@ -337,6 +346,8 @@ class RowParser:
 class CompanyRowParser(RowParser):
     """Converts company rows: the same normalizers as the company form, a name required."""
 
+    row_class = CompanyParsedRow
+
     def __init__(self, mapping: Mapping[str, str]) -> None:
         super().__init__(mapping)
         self.url_validator = URLValidator(schemes=["http", "https"])
@@ -356,16 +367,9 @@ class CompanyRowParser(RowParser):
             "note": self._text("note", into="description", multiline=True),
         }
 
-    def parse(self, number: int, raw: Mapping[str, str]) -> ParsedRow:
-        row = CompanyParsedRow(number=number, raw=dict(raw))
-        for header, target in self.mapping.items():
-            text = str(raw.get(header, "") or "").strip()
-            converter = self.converters.get(target)
-            if text and converter is not None:
-                converter(row, text)
+    def _check_row(self, row: ParsedRow) -> None:
         if not row.values.get("name") and "name" not in row.errors:
             row.add_error("name", _("The row has no company name."))
-        return row
 
     def _website(self, row: ParsedRow, text: str) -> None:
         value = text if re.match(r"(?i)^https?://", text) else f"https://{text}"
@@ -384,31 +388,24 @@ class LeadRowParser(RowParser):
     or an email, are required. An amount is read in the display unit (Toman by default)
     unless the cell names its unit ("۵۰۰۰۰۰۰ ریال")."""
 
+    row_class = LeadParsedRow
+    # Targets a lead row converts exactly as a contact row does.
+    _AS_CONTACT = (
+        "first_name", "last_name", "full_name", "phone", "email", "job_title", "province",
+        "city", "source",
+    )  # fmt: skip
+
     def __init__(self, mapping: Mapping[str, str]) -> None:
         super().__init__(mapping)
         self.converters = {
-            "first_name": self._text("first_name"),
-            "last_name": self._text("last_name"),
-            "full_name": self._full_name,
-            "phone": self._many("phones", normalize_phone),
-            "email": self._many("emails", normalize_email),
+            **{target: self.converters[target] for target in self._AS_CONTACT},
             "company": self._text("company", into="company_name"),
-            "job_title": self._text("job_title"),
-            "province": self._province,
-            "city": self._text("city"),
             "estimated_amount": self._amount,
-            "source": self._source,
             **{key: self._text(key) for key in UTM_TARGETS},
             "note": self._text("note", into="message", multiline=True),
         }
 
-    def parse(self, number: int, raw: Mapping[str, str]) -> ParsedRow:
-        row = LeadParsedRow(number=number, raw=dict(raw))
-        for header, target in self.mapping.items():
-            text = str(raw.get(header, "") or "").strip()
-            converter = self.converters.get(target)
-            if text and converter is not None:
-                converter(row, text)
+    def _check_row(self, row: ParsedRow) -> None:
         values = row.values
         named = values.get("first_name") or values.get("last_name") or values.get("company_name")
         if not named and not {"full_name", "company"} & row.errors.keys():
@@ -416,14 +413,10 @@ class LeadRowParser(RowParser):
         reachable = values.get("phones") or values.get("emails")
         if not reachable and not {"phone", "email"} & row.errors.keys():
             row.add_error("phone", _("Enter a phone number or an email address."))
-        return row
 
     def _amount(self, row: ParsedRow, text: str) -> None:
-        from django.conf import settings
-
         try:
-            unit = str(getattr(settings, "PEYVAND_MONEY_DISPLAY", "toman"))
-            row.values["estimated_amount"] = parse_money(text, unit=unit)
+            row.values["estimated_amount"] = parse_money(text, unit=display_unit())
         except ValidationError as error:
             row.add_error("estimated_amount", _lazy_join(text, error))
 
