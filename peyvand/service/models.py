@@ -81,9 +81,6 @@ class TicketPriority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
-PRIORITY_ORDER = [choice.value for choice in TicketPriority]
-
-
 class SlaPolicy(models.Model):
     """Response and resolution targets per priority, counted on a business calendar.
 

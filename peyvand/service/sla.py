@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .business_time import add_business_time, business_time_between
+from .business_time import WorkSchedule, add_business_time, business_time_between
 from .models import (
     PAUSED_STATUSES,
     BusinessCalendar,
@@ -78,18 +78,20 @@ def _targets(ticket: Ticket) -> Targets | None:
     )
 
 
-def _calendar(ticket: Ticket) -> BusinessCalendar:
+def _schedule(ticket: Ticket) -> WorkSchedule:
+    """The working hours and holidays of the ticket's policy's calendar (one query)."""
     assert ticket.sla_policy is not None
-    return ticket.sla_policy.calendar
+    calendar: BusinessCalendar = ticket.sla_policy.calendar
+    return calendar.schedule()
 
 
-def sla_recompute(ticket: Ticket) -> None:
+def sla_recompute(ticket: Ticket, schedule: WorkSchedule | None = None) -> None:
     """Set the due times from the policy, the priority and the paused time (not saved)."""
     targets = _targets(ticket)
     if targets is None:
         ticket.first_response_due = ticket.resolution_due = None
         return
-    schedule = _calendar(ticket).schedule()
+    schedule = schedule or _schedule(ticket)
     start = ticket.created_at
     ticket.first_response_due = add_business_time(
         schedule, start, targets.first_response + ticket.sla_paused
@@ -114,21 +116,12 @@ def sla_follow_status(ticket: Ticket, now: datetime.datetime) -> None:
     if paused and ticket.sla_paused_at is None:
         ticket.sla_paused_at = now
     elif not paused and ticket.sla_paused_at is not None:
+        schedule = None
         if ticket.sla_policy is not None:
-            schedule = _calendar(ticket).schedule()
+            schedule = _schedule(ticket)
             ticket.sla_paused += business_time_between(schedule, ticket.sla_paused_at, now)
         ticket.sla_paused_at = None
-        sla_recompute(ticket)
-
-
-def time_left(ticket: Ticket, due: datetime.datetime | None, now: datetime.datetime) -> float:
-    """Working seconds until ``due`` (negative once late), on the ticket's calendar."""
-    if due is None or ticket.sla_policy is None:
-        return float("inf")
-    schedule = _calendar(ticket).schedule()
-    if due >= now:
-        return business_time_between(schedule, now, due).total_seconds()
-    return -business_time_between(schedule, due, now).total_seconds()
+        sla_recompute(ticket, schedule)
 
 
 Notify = Callable[[Ticket, str, str], None]
@@ -174,6 +167,9 @@ def sla_check(now: datetime.datetime | None = None, *, notify: Notify | None = N
 
     now = now or timezone.now()
     recorded = 0
+    # Many tickets share a calendar and a policy: each is read once per check.
+    schedules: dict[int, WorkSchedule] = {}
+    targets_of: dict[tuple[int, str], Targets | None] = {}
     running = Ticket.objects.filter(sla_paused_at__isnull=True, sla_policy__isnull=False).exclude(
         status__in=PAUSED_STATUSES
     )
@@ -194,9 +190,16 @@ def sla_check(now: datetime.datetime | None = None, *, notify: Notify | None = N
             if due <= now:
                 kind = "breached"
             elif not getattr(ticket, f"{clock}_warned"):
-                targets = _targets(ticket)
-                total = getattr(targets, clock).total_seconds() if targets else 0
-                if total and time_left(ticket, due, now) <= total * WARN_SHARE:
+                assert ticket.sla_policy is not None
+                policy_key = (ticket.sla_policy.pk, ticket.priority)
+                if policy_key not in targets_of:
+                    targets_of[policy_key] = _targets(ticket)
+                targets = targets_of[policy_key]
+                calendar_id = ticket.sla_policy.calendar_id
+                if calendar_id not in schedules:
+                    schedules[calendar_id] = _schedule(ticket)
+                left = business_time_between(schedules[calendar_id], now, due)
+                if targets and left <= getattr(targets, clock) * WARN_SHARE:
                     kind = "warning"
             if not kind:
                 continue

@@ -54,7 +54,7 @@ def _event(
         company=ticket.company,
         deal=ticket.deal,
         summary=summary,
-        payload={"ticket": ticket.pk, **payload},
+        payload=payload,
     )
 
 
@@ -121,7 +121,7 @@ def ticket_create(
     field; nothing is saved then."""
     _check(actor)
     errors: dict[str, list[ValidationError]] = {}
-    ticket = Ticket(created_by=actor if actor is not None else None, channel=channel)
+    ticket = Ticket(created_by=actor, channel=channel)
     if channel not in TicketChannel.values:
         errors["channel"] = [ValidationError(_("Choose a valid channel."), code="invalid_choice")]
     errors.update(_set_values(ticket, values))
