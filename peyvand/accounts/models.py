@@ -81,6 +81,7 @@ class ObjectType(models.TextChoices):
     TASK = "task", _("Tasks")
     LEAD = "lead", _("Leads")
     DEAL = "deal", _("Deals")
+    TICKET = "ticket", _("Tickets")
 
 
 class VisibilityLevel(models.TextChoices):

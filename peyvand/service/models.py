@@ -1,9 +1,11 @@
-"""The service desk: business calendars with holidays, SLA policies and support contracts,
-and tickets with their messages and SLA clocks."""
+"""The service desk: business calendars with holidays, SLA policies (with escalation rules)
+and support contracts; ticket categories with their skilled agents; tickets with their
+messages, attachments and SLA clocks; canned responses."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -165,6 +167,126 @@ class SupportContract(models.Model):
         return f"{self.company}: {self.policy}"
 
 
+class SlaClock(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+
+
+class EscalationTrigger(models.TextChoices):
+    WARNING = "warning", _("Due soon")
+    BREACHED = "breached", _("Breached")
+
+
+class EscalationRule(models.Model):
+    """What happens when a clock of a ticket under ``policy`` is due soon or breached:
+    notify someone, hand the ticket to a person or team, raise its priority. The worker's
+    SLA check applies each matching rule once per ticket, clock and trigger."""
+
+    policy = models.ForeignKey(
+        SlaPolicy,
+        on_delete=models.CASCADE,
+        related_name="escalation_rules",
+        verbose_name=_("SLA policy"),
+    )
+    clock = models.CharField(
+        _("clock"),
+        max_length=20,
+        choices=SlaClock.choices,
+        blank=True,
+        help_text=_("Empty: both clocks."),
+    )
+    trigger = models.CharField(
+        _("when"),
+        max_length=10,
+        choices=EscalationTrigger.choices,
+        default=EscalationTrigger.BREACHED,
+    )
+    notify_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notify"),
+    )
+    reassign_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reassign to"),
+    )
+    reassign_team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("move to team"),
+    )
+    raise_priority = models.BooleanField(_("raise the priority one step"), default=False)
+
+    class Meta:
+        ordering = ["policy", "id"]
+        verbose_name = _("escalation rule")
+        verbose_name_plural = _("escalation rules")
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.get_trigger_display()}"
+
+
+class AssignmentMethod(models.TextChoices):
+    NONE = "none", _("Leave in the team queue")
+    ROUND_ROBIN = "round_robin", _("Round-robin")
+    LEAST_OPEN = "least_open", _("Fewest open tickets")
+
+
+class TicketCategory(models.Model):
+    """What a ticket is about (billing, delivery, technical…). New tickets in a category go
+    to its team and, by its assignment method, to one of its skilled agents."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    team = models.ForeignKey(
+        "accounts.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ticket_categories",
+        verbose_name=_("team"),
+    )
+    agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="ticket_skills",
+        verbose_name=_("agents skilled in it"),
+    )
+    assignment = models.CharField(
+        _("assignment"),
+        max_length=20,
+        choices=AssignmentMethod.choices,
+        default=AssignmentMethod.ROUND_ROBIN,
+    )
+    # The round-robin turn: the last agent who got a ticket of this category.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("ticket category")
+        verbose_name_plural = _("ticket categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TicketStatus(models.TextChoices):
     NEW = "new", _("New")
     OPEN = "open", _("Open")
@@ -184,6 +306,17 @@ class TicketChannel(models.TextChoices):
     API = "api", _("API")
     PHONE = "phone", _("Phone")
     IN_PERSON = "in_person", _("In person")
+
+
+class ComplaintStep(models.TextChoices):
+    """The complaint process: acknowledge quickly, investigate, offer a solution, follow up
+    until the customer confirms it is settled."""
+
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    INVESTIGATING = "investigating", _("Investigating")
+    SOLUTION_OFFERED = "solution_offered", _("Solution offered")
+    FOLLOWING_UP = "following_up", _("Following up")
+    CONFIRMED = "confirmed", _("Customer confirmed")
 
 
 class Ticket(models.Model):
@@ -241,7 +374,41 @@ class Ticket(models.Model):
         related_name="tickets",
         verbose_name=_("team"),
     )
+    category = models.ForeignKey(
+        TicketCategory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("category"),
+    )
+    tags = models.ManyToManyField(
+        "contacts.Tag", blank=True, related_name="tickets", verbose_name=_("tags")
+    )
     requester_email = models.EmailField(_("requester's email"), blank=True)
+    requester_phone = models.CharField(_("requester's phone"), max_length=20, blank=True)
+    # Blank for a plain request; a complaint walks through the steps of ``ComplaintStep``.
+    complaint_step = models.CharField(
+        _("complaint step"), max_length=20, choices=ComplaintStep.choices, blank=True
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
+    split_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="split_tickets",
+        verbose_name=_("split from"),
+    )
+    # The customer's secret for links in emails (rating, the portal thread): never the id.
+    access_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sla_policy = models.ForeignKey(
         SlaPolicy,
         on_delete=models.SET_NULL,
@@ -310,6 +477,9 @@ class TicketMessage(models.Model):
     )
     from_email = models.EmailField(_("from"), blank=True)
     message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # Public replies are emailed to the requester once: when it went, or why it could not.
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    email_error = models.CharField(_("email error"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -319,3 +489,84 @@ class TicketMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.get_kind_display()}"
+
+
+def attachment_path(instance: TicketAttachment, filename: str) -> str:
+    """A random name under the ticket's folder: the customer's file name is never a path."""
+    return f"tickets/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+class TicketAttachment(models.Model):
+    """A file sent with a ticket message. Stored under a random name outside the static
+    root and served only through a permission-checked view, as a download."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedResponse(models.Model):
+    """A reply agents reuse, with placeholders filled from the ticket ({{ name }},
+    {{ ticket }}, {{ agent }} …). Shared ones are for everyone; others only their owner's."""
+
+    title = models.CharField(_("title"), max_length=150)
+    body = models.TextField(_("text"))
+    category = models.ForeignKey(
+        TicketCategory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        verbose_name=_("category"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        verbose_name=_("owner"),
+    )
+    is_shared = models.BooleanField(_("shared with everyone"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EscalationApplied(models.Model):
+    """That a rule has acted on a ticket's clock: each rule acts once (the worker may run
+    twice at once; the unique constraint keeps the second out)."""
+
+    rule = models.ForeignKey(EscalationRule, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    clock = models.CharField(max_length=20, choices=SlaClock.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "ticket", "clock"], name="escalation_once_per_clock"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} → {self.ticket_id} ({self.clock})"
