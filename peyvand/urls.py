@@ -15,6 +15,7 @@ urlpatterns = [
     path("contacts/", include("peyvand.contacts.urls")),
     path("tasks/", include("peyvand.timeline.urls")),
     path("sales/", include("peyvand.sales.urls")),
+    path("service/", include("peyvand.service.urls")),
     path("f/", include((public_form_patterns, "public"))),
     path("", include("peyvand.web.urls")),
 ]
