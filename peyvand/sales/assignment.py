@@ -96,12 +96,11 @@ def _matches(rule: AssignmentRule, facts: AssignmentFacts) -> bool:
     return True
 
 
-def _next_in_turn(rule: AssignmentRule, available: list[User]) -> User:
-    """The first available person after the one this rule picked last (ids in order)."""
+def next_in_turn(last_assigned_id: int | None, available: list[User]) -> User:
+    """The first available person after the one picked last (``available`` in id order):
+    the round-robin turn shared by sales rules and ticket categories."""
     after = [
-        user
-        for user in available
-        if rule.last_assigned_id is not None and user.pk > rule.last_assigned_id
+        user for user in available if last_assigned_id is not None and user.pk > last_assigned_id
     ]
     return after[0] if after else available[0]
 
@@ -136,7 +135,7 @@ def _pick(rule: AssignmentRule, facts: AssignmentFacts, moment: datetime.datetim
     if rule.method == AssignmentMethod.LOAD:
         counts = open_deal_counts([user.pk for user in available])
         return min(available, key=lambda user: (counts[user.pk], user.pk))
-    return _next_in_turn(rule, available)
+    return next_in_turn(rule.last_assigned_id, available)
 
 
 def owner_pick(facts: AssignmentFacts, *, now: datetime.datetime | None = None) -> Assignment:

@@ -36,6 +36,19 @@ def record_option(record: Model) -> str:
     return f"{record} #{record.pk}"
 
 
+def picker_options(user: User) -> dict[str, list[str]]:
+    """The newest 200 contacts and companies ``user`` sees, as picker suggestions
+    (``contact_options`` and ``company_options`` for the forms' datalists)."""
+    return {
+        "contact_options": [
+            record_option(contact) for contact in contacts_visible_to(user).order_by("-id")[:200]
+        ],
+        "company_options": [
+            record_option(company) for company in companies_visible_to(user).order_by("-id")[:200]
+        ],
+    }
+
+
 class RecordPickerField(forms.CharField):
     """A text box with suggestions (``name #id``) that resolves to one visible record; the
     queryset is set per request (what the user may see)."""

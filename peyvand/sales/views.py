@@ -33,7 +33,7 @@ from peyvand.web.form_errors import (
 from peyvand.web.redirects import redirect_after_save
 
 from .deals import deal_create, deal_delete, deal_move_stage, deal_update
-from .forms import DealForm, record_option
+from .forms import DealForm, picker_options
 from .models import Deal, DealStatus, Pipeline, Stage
 from .selectors import (
     DEAL_SORTS,
@@ -172,19 +172,6 @@ def deal_detail(request: AuthenticatedRequest, deal_id: int) -> HttpResponse:
     return render(request, "sales/deal_detail.html", context)
 
 
-def _picker_options(request: AuthenticatedRequest) -> dict[str, list[str]]:
-    return {
-        "contact_options": [
-            record_option(contact)
-            for contact in contacts_visible_to(request.user).order_by("-id")[:200]
-        ],
-        "company_options": [
-            record_option(company)
-            for company in companies_visible_to(request.user).order_by("-id")[:200]
-        ],
-    }
-
-
 def _initial_for_new(request: AuthenticatedRequest) -> dict[str, Any]:
     initial: dict[str, Any] = {"pipeline": pipeline_default()}
     contact_id = request.GET.get("contact", "")
@@ -219,7 +206,7 @@ def deal_create_view(request: AuthenticatedRequest) -> HttpResponse:
             add_service_errors(form, error)
         else:
             return _after_save(request, deal)
-    context = {"form": form, "record": None, **_picker_options(request)}
+    context = {"form": form, "record": None, **picker_options(request.user)}
     return render(request, "sales/deal_form.html", context)
 
 
@@ -240,7 +227,7 @@ def deal_edit(request: AuthenticatedRequest, deal_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             return _after_save(request, deal)
-    context = {"form": form, "record": deal, **_picker_options(request)}
+    context = {"form": form, "record": deal, **picker_options(request.user)}
     return render(request, "sales/deal_form.html", context)
 
 

@@ -453,6 +453,33 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status not in {TicketStatus.RESOLVED, TicketStatus.CLOSED}
 
+    @property
+    def sla_state(self) -> str:
+        """How the ticket stands against its SLA, for badges: ``breached``, ``due_soon``,
+        ``paused`` (waiting on the customer), ``met`` (solved in time), ``running``, or
+        ``""`` with no policy."""
+        if self.first_response_breached or self.resolution_breached:
+            return "breached"
+        if self.sla_policy_id is None:
+            return ""
+        if not self.is_open:
+            return "met"
+        if self.status == TicketStatus.WAITING:
+            return "paused"
+        if self.resolution_warned or (
+            self.first_response_warned and self.first_responded_at is None
+        ):
+            return "due_soon"
+        return "running"
+
+    @property
+    def next_due(self) -> datetime.datetime | None:
+        """The due time of the clock that runs now: first response until answered, then
+        resolution."""
+        if self.first_responded_at is None and self.first_response_due is not None:
+            return self.first_response_due
+        return self.resolution_due
+
 
 class MessageKind(models.TextChoices):
     CUSTOMER = "customer", _("From the customer")

@@ -1,5 +1,6 @@
 """SLA clocks of tickets: which policy applies, when responses are due, pausing while
-waiting on the customer, and the background check that warns before and marks breaches.
+waiting on the customer, and the background check that warns before and marks breaches
+(and runs the policy's escalation rules, ``escalation.py``).
 
 Due times are always ``created_at + target + paused`` counted in working time on the
 policy's calendar, where ``paused`` is the working time the ticket spent waiting on the
@@ -163,6 +164,7 @@ def sla_check(now: datetime.datetime | None = None, *, notify: Notify | None = N
     """Warn about running clocks with less than :data:`WARN_SHARE` of their time left and
     mark breached ones, each once, with an event on the ticket (``notify(ticket, clock,
     kind)`` tells people). Returns how many warnings and breaches were recorded."""
+    from .escalation import escalations_apply
     from .tickets import ticket_sla_event
 
     now = now or timezone.now()
@@ -211,6 +213,7 @@ def sla_check(now: datetime.datetime | None = None, *, notify: Notify | None = N
                 if not updated:
                     continue  # another worker got there first
                 ticket_sla_event(ticket=ticket, clock=clock, kind=kind, due=due)
+                escalations_apply(ticket=ticket, clock=clock, trigger=kind)
                 if notify is not None:
                     transaction.on_commit(_later(notify, ticket, clock, kind))
             recorded += 1

@@ -1,6 +1,7 @@
-"""Every write to a ticket: opening it (any channel), agents' replies and internal notes,
-the customer's messages, status changes that pause and resume the SLA clocks, and changes
-of priority, assignee and links. Each writes one event on the ticket and on the customer's
+"""Every write to a ticket: opening it (any channel, assigned by its category), agents'
+replies and internal notes, the customer's messages, status changes that pause and resume
+the SLA clocks, changes of priority, category, tags, assignee and links, and the steps of
+the complaint process. Each writes one event on the ticket and on the customer's
 timeline."""
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from django.utils.translation import gettext as _
 from peyvand.accounts.permissions import require_permission
 from peyvand.common.persian import clean_persian, search_key
 from peyvand.common.validators import normalize_email
+from peyvand.contacts.services import tags_resolve
+from peyvand.sales.service_helpers import notify_assignee
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
+from .assignment import ticket_pick_assignee
 from .models import (
+    ComplaintStep,
     MessageKind,
     Ticket,
+    TicketCategory,
     TicketChannel,
     TicketMessage,
     TicketPriority,
@@ -32,9 +38,20 @@ from .sla import sla_follow_status, sla_recompute, sla_start
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
 
-TICKET_FIELDS = ("subject", "priority", "contact", "company", "deal", "assignee", "team")
-_TRACKED = (*TICKET_FIELDS, "status")
+TICKET_FIELDS = (
+    "subject",
+    "priority",
+    "category",
+    "contact",
+    "company",
+    "deal",
+    "assignee",
+    "team",
+)
+_TRACKED = (*TICKET_FIELDS, "status", "complaint_step")
 MAX_BODY = 50_000
+# How many days after "following up" the agent is asked to check with the customer again.
+COMPLAINT_FOLLOW_UP_DAYS = 2
 
 
 def _check(actor: User | None) -> None:
@@ -101,6 +118,15 @@ def _set_values(ticket: Ticket, values: Mapping[str, Any]) -> dict[str, list[Val
                 ValidationError(_("Choose a valid priority."), code="invalid_choice")
             ]
             continue
+        if (
+            name == "category"
+            and value is not None
+            and not (isinstance(value, TicketCategory) and value.is_active)
+        ):
+            errors["category"] = [
+                ValidationError(_("Choose an active category."), code="invalid_choice")
+            ]
+            continue
         setattr(ticket, name, value)
     if ticket.contact is not None and ticket.company is None:
         ticket.company = ticket.contact.company
@@ -115,9 +141,13 @@ def ticket_create(
     channel: str,
     requester_email: str = "",
     message_id: str = "",
+    is_complaint: bool = False,
 ) -> Ticket:
     """Open a ticket with the customer's first message (an agent logging a call writes it
-    for them). The SLA policy is chosen and the clocks start. Raises ``ValidationError`` by
+    for them). The SLA policy
+    is chosen and the clocks start; with no assignee given, the category's team and agent
+    are chosen (``ticket.assigned`` names the method). ``values["tags"]`` is a list of tag
+    names. A complaint starts at the "acknowledged" step. Raises ``ValidationError`` by
     field; nothing is saved then."""
     _check(actor)
     errors: dict[str, list[ValidationError]] = {}
@@ -133,13 +163,24 @@ def ticket_create(
             ticket.requester_email = normalize_email(requester_email)
         except ValidationError as failure:
             errors["requester_email"] = [failure]
+    tag_names = values.get("tags") or []
     if errors:
         raise ValidationError(errors)
+    if is_complaint:
+        ticket.complaint_step = ComplaintStep.ACKNOWLEDGED
     with transaction.atomic():
+        tags = tags_resolve(tag_names)
         ticket.created_at = timezone.now()
         sla_start(ticket)
+        assignment = None
+        if ticket.assignee_id is None:
+            assignment = ticket_pick_assignee(ticket, ticket.created_at)
+            ticket.assignee = assignment.assignee
+            ticket.team = ticket.team or assignment.team
         ticket.search_text = ticket_search_text(ticket)
         ticket.save()
+        if tags:
+            ticket.tags.set(tags)
         TicketMessage.objects.create(
             ticket=ticket,
             kind=MessageKind.CUSTOMER,
@@ -159,9 +200,34 @@ def ticket_create(
                 "policy": ticket.sla_policy.name if ticket.sla_policy else None,
                 "first_response_due": ticket.first_response_due,
                 "resolution_due": ticket.resolution_due,
+                "complaint": is_complaint,
             },
         )
+        if assignment is not None and assignment.assignee is not None:
+            _event(
+                actor=None,
+                ticket=ticket,
+                verb="ticket.assigned",
+                summary=str(assignment.assignee),
+                payload={
+                    "method": assignment.method,
+                    "assignee": assignment.assignee.pk,
+                    "category": ticket.category.name if ticket.category else None,
+                },
+            )
+        notify_assignee(
+            owner=ticket.assignee,
+            actor=actor,
+            title=_("Ticket assigned to you: %(ticket)s") % {"ticket": ticket},
+            url=ticket_url(ticket),
+        )
     return ticket
+
+
+def ticket_url(ticket: Ticket) -> str:
+    from django.urls import reverse
+
+    return reverse("service:ticket_detail", args=[ticket.pk])
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -217,13 +283,14 @@ def ticket_customer_message(
     *, ticket: Ticket, body: str, from_email: str = "", message_id: str = ""
 ) -> TicketMessage:
     """The customer wrote again (email, portal). A ticket waiting on them, or resolved,
-    opens again and its clocks run on."""
+    opens again and its clocks run on. A message to a merged ticket lands on the ticket it
+    was merged into."""
     errors: dict[str, list[ValidationError]] = {}
     text = _clean_body(body, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        ticket = _locked(ticket)
+        ticket = _locked(ticket_survivor(ticket))
         message = TicketMessage.objects.create(
             ticket=ticket,
             kind=MessageKind.CUSTOMER,
@@ -294,13 +361,25 @@ def _status_verb(status: str) -> str:
     return _STATUS_VERBS.get(status, "ticket.reopened")
 
 
+def ticket_survivor(ticket: Ticket) -> Ticket:
+    """The ticket that carries on ``ticket``'s conversation: itself, or the one it was
+    merged into (following chains of merges)."""
+    seen = {ticket.pk}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        seen.add(ticket.merged_into_id)
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
 def ticket_update(*, actor: User | None, ticket: Ticket, values: Mapping[str, Any]) -> Ticket:
-    """Change subject, priority, links, assignee or team; a new priority moves the due
-    times (counted from the arrival, as if it had always had that priority)."""
+    """Change subject, priority, category, tags, links, assignee or team; a new priority
+    moves the due times (counted from the arrival, as if it had always had that
+    priority). The new assignee is notified."""
     _check(actor)
     with transaction.atomic():
         ticket = _locked(ticket)
         before = snapshot(ticket, _TRACKED)
+        before_tags = sorted(ticket.tags.values_list("name", flat=True))
         errors = _set_values(ticket, values)
         if errors:
             raise ValidationError(errors)
@@ -309,6 +388,19 @@ def ticket_update(*, actor: User | None, ticket: Ticket, values: Mapping[str, An
         ticket.search_text = ticket_search_text(ticket)
         ticket.save()
         changes = field_changes(before, snapshot(ticket, _TRACKED))
+        if "tags" in values:
+            tags = tags_resolve(values["tags"] or [])
+            ticket.tags.set(tags)
+            after_tags = sorted(tag.name for tag in tags)
+            if after_tags != before_tags:
+                changes["tags"] = [before_tags, after_tags]
+        if "assignee" in changes:
+            notify_assignee(
+                owner=ticket.assignee,
+                actor=actor,
+                title=_("Ticket assigned to you: %(ticket)s") % {"ticket": ticket},
+                url=ticket_url(ticket),
+            )
         if changes:
             _event(
                 actor=actor,
@@ -328,4 +420,59 @@ def ticket_sla_event(*, ticket: Ticket, clock: str, kind: str, due: datetime.dat
         verb=f"ticket.sla_{kind}",
         summary=ticket.subject,
         payload={"clock": clock, "due": due},
+    )
+
+
+_STEP_ORDER = [step.value for step in ComplaintStep]
+
+
+def ticket_complaint_step(
+    *, actor: User | None, ticket: Ticket, step: str, note: str = ""
+) -> Ticket:
+    """Move a complaint through its steps (acknowledged → investigating → solution offered
+    → following up → customer confirmed), or mark a ticket as a complaint (any step from
+    none). Each step is an event on the ticket and the customer's timeline, with the
+    agent's note; "following up" gives the assignee a task to check with the customer in
+    :data:`COMPLAINT_FOLLOW_UP_DAYS` days, and "customer confirmed" resolves the ticket."""
+    _check(actor)
+    if step not in _STEP_ORDER:
+        raise ValidationError({"step": [_("Choose a valid complaint step.")]})
+    text = clean_persian(str(note or ""), multiline=True)[:2000]
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        if ticket.status == TicketStatus.CLOSED:
+            raise ValidationError({"step": [_("A closed ticket cannot change.")]})
+        if ticket.complaint_step == step:
+            return ticket
+        previous = ticket.complaint_step
+        ticket.complaint_step = step
+        ticket.save(update_fields=["complaint_step", "updated_at"])
+        _event(
+            actor=actor,
+            ticket=ticket,
+            verb="ticket.complaint_step",
+            summary=str(ComplaintStep(step).label),
+            payload={"changes": {"complaint_step": [previous, step]}, "note": text},
+        )
+        if step == ComplaintStep.FOLLOWING_UP:
+            _complaint_follow_up_task(actor, ticket)
+    if step == ComplaintStep.CONFIRMED and ticket.status != TicketStatus.RESOLVED:
+        ticket = ticket_set_status(actor=actor, ticket=ticket, status=TicketStatus.RESOLVED)
+    return ticket
+
+
+def _complaint_follow_up_task(actor: User | None, ticket: Ticket) -> None:
+    from peyvand.timeline.services import task_create
+
+    owner = ticket.assignee or actor
+    task_create(
+        actor=None,
+        values={
+            "title": _("Follow up: is the complaint on %(ticket)s settled?") % {"ticket": ticket},
+            "description": ticket_url(ticket),
+            "due_at": timezone.now() + datetime.timedelta(days=COMPLAINT_FOLLOW_UP_DAYS),
+            "assignee": owner,
+            "contact": ticket.contact,
+            "company": ticket.company,
+        },
     )

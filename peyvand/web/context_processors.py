@@ -20,6 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("sales:lead_list", _("Leads"), "funnel"),
         ("sales:deal_board", _("Deals"), "kanban"),
         ("sales:forecast", _("Forecast"), "graph-up-arrow"),
+        ("service:inbox", _("Tickets"), "life-preserver"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
     ]
     path = request.path

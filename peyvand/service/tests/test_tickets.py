@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import translation
 
 from peyvand.accounts.models import Role, User
 from peyvand.contacts.services import tags_resolve
@@ -43,18 +43,6 @@ from peyvand.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
 TEHRAN = ZoneInfo("Asia/Tehran")
-
-
-@pytest.fixture
-def at(monkeypatch: pytest.MonkeyPatch) -> Callable[..., datetime.datetime]:
-    """``at(2026, 11, 25, 15)`` makes now that Tehran time; returns it."""
-
-    def set_now(*parts: int) -> datetime.datetime:
-        instant = datetime.datetime(*parts, tzinfo=TEHRAN)
-        monkeypatch.setattr(timezone, "now", lambda: instant)
-        return instant
-
-    return set_now
 
 
 def tehran(*parts: int) -> datetime.datetime:
