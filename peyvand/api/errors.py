@@ -84,6 +84,10 @@ _API_FIELD_NAMES = {
     "stage": "stage_id",
     "other_contacts": "other_contact_ids",
     "account_team": "account_team_id",
+    "category": "category_id",
+    "team": "team_id",
+    "deal": "deal_id",
+    "target": "target_id",
 }
 
 

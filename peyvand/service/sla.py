@@ -218,3 +218,42 @@ def sla_check(now: datetime.datetime | None = None, *, notify: Notify | None = N
                     transaction.on_commit(_later(notify, ticket, clock, kind))
             recorded += 1
     return recorded
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """One clock as a client sees it: when it is due, whether it was met or breached, and
+    the working time left (negative once late; ``None`` when stopped or without a due)."""
+
+    due: datetime.datetime | None
+    done_at: datetime.datetime | None
+    breached: bool
+    working_minutes_left: int | None
+
+
+def sla_status(ticket: Ticket, now: datetime.datetime | None = None) -> dict[str, object]:
+    """The ticket's SLA standing for the API: policy, state, and both clocks."""
+    now = now or timezone.now()
+    schedule = _schedule(ticket) if ticket.sla_policy is not None else None
+    running = ticket.status not in PAUSED_STATUSES
+
+    def clock(
+        due: datetime.datetime | None, done_at: datetime.datetime | None, breached: bool
+    ) -> ClockStatus:
+        left: int | None = None
+        if schedule is not None and due is not None and done_at is None and running:
+            if due >= now:
+                left = int(business_time_between(schedule, now, due).total_seconds() // 60)
+            else:
+                left = -int(business_time_between(schedule, due, now).total_seconds() // 60)
+        return ClockStatus(due, done_at, breached, left)
+
+    return {
+        "policy": ticket.sla_policy.name if ticket.sla_policy else None,
+        "state": ticket.sla_state,
+        "paused": ticket.sla_paused_at is not None,
+        "first_response": clock(
+            ticket.first_response_due, ticket.first_responded_at, ticket.first_response_breached
+        ),
+        "resolution": clock(ticket.resolution_due, ticket.resolved_at, ticket.resolution_breached),
+    }
