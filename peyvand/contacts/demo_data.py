@@ -152,6 +152,7 @@ class SeedReport:
     tasks: int = 0
     deals: int = 0
     leads: int = 0
+    tickets: int = 0
 
 
 def messy_phone(rng: random.Random) -> str:
@@ -304,6 +305,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
             companies=companies,
             deals=max(1, contacts // 3),
         )
+    from peyvand.service.demo_data import seed_service_demo
+
+    with transaction.atomic():
+        report.tickets = seed_service_demo(rng=rng, contacts=people, tickets=max(1, contacts // 4))
     return report
 
 

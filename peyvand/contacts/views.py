@@ -307,6 +307,23 @@ def _visible_contact(request: AuthenticatedRequest, contact_id: int) -> Contact:
         raise Http404 from None
 
 
+def _deals_and_tickets(request: AuthenticatedRequest, contact: Contact) -> dict[str, Any]:
+    """The contact's newest deals and tickets the user may see, for the 360 page (the sales
+    and service apps sit above contacts, hence the imports here)."""
+    from peyvand.sales.selectors import deals_visible_to
+    from peyvand.service.selectors import tickets_visible_to
+
+    deals = (
+        deals_visible_to(request.user)
+        .filter(Q(contact=contact) | Q(other_contacts=contact))
+        .select_related("stage")
+        .distinct()
+        .order_by("-id")[:10]
+    )
+    tickets = tickets_visible_to(request.user).filter(contact=contact).order_by("-id")[:10]
+    return {"contact_deals": list(deals), "contact_tickets": list(tickets)}
+
+
 @login_required
 def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
     require_permission(request.user, "read", "contacts")
@@ -334,6 +351,7 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
         "consent_form": ConsentForm(),
         "merges": list(contact.merges.filter(undone_at__isnull=True)[:5]),
         "duplicates": _open_duplicates(request, contact),
+        **_deals_and_tickets(request, contact),
         "can_write": has_permission(request.user, "write", "contacts"),
         "can_delete": has_permission(request.user, "delete", "contacts"),
         **timeline_context(

@@ -18,6 +18,7 @@ from peyvand.accounts.models import Team, User
 from peyvand.accounts.permissions import has_permission, require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.common.pagination import keyset_page
+from peyvand.contacts.selectors import contacts_visible_to
 from peyvand.sales.forms import picker_options
 from peyvand.timeline.models import Event
 from peyvand.web.form_errors import add_service_errors, flash_service_errors
@@ -113,7 +114,14 @@ def ticket_inbox(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def ticket_create_view(request: AuthenticatedRequest) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    form = TicketCreateForm(request.POST or None, user=request.user)
+    initial: dict[str, object] = {}
+    contact_id = str(request.GET.get("contact", ""))
+    if contact_id.isdigit():
+        contact = contacts_visible_to(request.user).filter(pk=int(contact_id)).first()
+        if contact is not None:
+            initial = {"contact": contact, "company": contact.company}
+            initial["requester_email"] = contact.emails.values_list("address", flat=True).first()
+    form = TicketCreateForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,3 +24,16 @@ def at(monkeypatch: pytest.MonkeyPatch) -> Callable[..., datetime.datetime]:
         return instant
 
     return set_now
+
+
+@pytest.fixture(autouse=True)
+def default_sla(db: Any) -> None:
+    """What a fresh install has: the Iranian business calendar with its holidays and the
+    standard policy, made by a data migration (a transactional test elsewhere flushes them,
+    so they are made again, by the same code, when missing)."""
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "peyvand.service.migrations.0002_default_calendar_and_policy"
+    )
+    migration.create_defaults(apps, None)

@@ -166,8 +166,9 @@ def test_contact_360(client_for: Any, seller: User) -> None:
     page = client.get(url)
     assert len(page.context["tasks"]) == 20
     assert len(page.context["events"]) == 30
-    # + the open merges and the open duplicate pairs of this contact
-    assert (small, large) == (14, 14)
+    # + the open merges and the open duplicate pairs of this contact, and its deals and
+    # tickets (each: the visibility level, then the rows)
+    assert (small, large) == (18, 18)
 
 
 def test_contact_timeline_fragment(client_for: Any, seller: User) -> None:

@@ -23,6 +23,7 @@ class Command(BaseCommand):
         report = seed_demo_data(contacts=options["contacts"], seed=options["seed"])
         self.stdout.write(
             f"{report.contacts} contacts, {report.companies} companies, "
-            f"{report.activities} activities, {report.tasks} tasks "
+            f"{report.activities} activities, {report.tasks} tasks, {report.deals} deals, "
+            f"{report.leads} leads, {report.tickets} tickets "
             f"in {time.perf_counter() - started:.1f}s"
         )
