@@ -6,6 +6,7 @@ from django.urls import include, path
 from peyvand.accounts.urls import app_patterns
 from peyvand.api.urls import api
 from peyvand.sales.urls import public_patterns as public_form_patterns
+from peyvand.service.support_views import support_request
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,5 +18,6 @@ urlpatterns = [
     path("sales/", include("peyvand.sales.urls")),
     path("service/", include("peyvand.service.urls")),
     path("f/", include((public_form_patterns, "public"))),
+    path("support/", support_request, name="support_request"),
     path("", include("peyvand.web.urls")),
 ]

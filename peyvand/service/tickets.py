@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from peyvand.accounts.permissions import require_permission
 from peyvand.common.persian import clean_persian, search_key
-from peyvand.common.validators import normalize_email
+from peyvand.common.validators import normalize_email, normalize_phone
 from peyvand.contacts.services import tags_resolve
 from peyvand.sales.service_helpers import notify_assignee
 from peyvand.timeline.events import event_record, field_changes, snapshot
@@ -140,6 +140,7 @@ def ticket_create(
     body: str,
     channel: str,
     requester_email: str = "",
+    requester_phone: str = "",
     message_id: str = "",
     is_complaint: bool = False,
 ) -> Ticket:
@@ -163,6 +164,11 @@ def ticket_create(
             ticket.requester_email = normalize_email(requester_email)
         except ValidationError as failure:
             errors["requester_email"] = [failure]
+    if requester_phone:
+        try:
+            ticket.requester_phone = normalize_phone(requester_phone)
+        except ValidationError as failure:
+            errors["requester_phone"] = [failure]
     tag_names = values.get("tags") or []
     if errors:
         raise ValidationError(errors)

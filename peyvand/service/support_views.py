@@ -1,0 +1,47 @@
+"""The public support form at ``/support/``: no sign-in, a hidden honeypot field for bots
+and a per-address limit (then 429), errors by field in the visitor's language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from peyvand.accounts.throttle import is_throttled, record_attempt
+from peyvand.accounts.views import client_address
+
+from .support_form import (
+    HONEYPOT_FIELD,
+    SupportRequestForm,
+    support_errors_by_field,
+    support_request_submit,
+)
+
+
+def support_request(request: HttpRequest) -> HttpResponse:
+    context: dict[str, object] = {"honeypot": HONEYPOT_FIELD}
+    if request.method != "POST":
+        context["form"] = SupportRequestForm()
+        return render(request, "service/support_form.html", context)
+    address = client_address(request)
+    form = SupportRequestForm(request.POST)
+    context["form"] = form
+    if is_throttled("support-form", address, limit=settings.PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS):
+        context["throttled"] = True
+        return render(request, "service/support_form.html", context, status=429)
+    record_attempt("support-form", address, window=settings.PEYVAND_FORM_WINDOW_SECONDS)
+    if form.is_spam:
+        context["done"] = True  # a bot learns nothing
+        return render(request, "service/support_form.html", context)
+    if form.is_valid():
+        try:
+            ticket = support_request_submit(data=form.cleaned_data)
+        except ValidationError as error:
+            for field, messages in support_errors_by_field(error).items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            context.update(done=True, ticket=ticket)
+            return render(request, "service/support_form.html", context)
+    return render(request, "service/support_form.html", context, status=422)
