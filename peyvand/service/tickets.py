@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from peyvand.accounts.permissions import require_permission
 from peyvand.common.persian import clean_persian, search_key
 from peyvand.common.validators import normalize_email
+from peyvand.feedback.tasks import survey_on_resolved
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .models import (
@@ -280,6 +282,8 @@ def ticket_set_status(*, actor: User | None, ticket: Ticket, status: str) -> Tic
             summary=ticket.subject,
             payload={"changes": field_changes(before, snapshot(ticket, _TRACKED)), **payload},
         )
+        if status == TicketStatus.RESOLVED:
+            transaction.on_commit(partial(survey_on_resolved, ticket.pk))
     return ticket
 
 
