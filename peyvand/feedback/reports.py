@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from peyvand.service.models import Ticket
@@ -99,9 +99,18 @@ def csat_report(surveys: QuerySet[Survey], period: MonthRange) -> CsatReport:
     agents = (
         chosen.values("agent_id", "agent__first_name", "agent__last_name", "agent__username")
         .annotate(**_FIGURES)
-        .order_by("agent__last_name", "agent__first_name", "agent_id")
+        .order_by(
+            "-answered",
+            F("agent__last_name").asc(nulls_last=True),
+            F("agent__first_name").asc(nulls_last=True),
+            "agent_id",
+        )
     )
-    teams = chosen.values("team_id", "team__name").annotate(**_FIGURES).order_by("team__name")
+    teams = (
+        chosen.values("team_id", "team__name")
+        .annotate(**_FIGURES)
+        .order_by("-answered", F("team__name").asc(nulls_last=True), "team_id")
+    )
     return CsatReport(
         period=period,
         total=_row("all", _("All surveys"), chosen.aggregate(**_FIGURES)),

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -220,21 +220,28 @@ def sla_total(tickets: QuerySet[Ticket], period: MonthRange) -> SlaRow:
 
 
 def sla_by_team(tickets: QuerySet[Ticket], period: MonthRange) -> list[SlaRow]:
+    """Busiest team first (then by name; tickets with no team last among equals)."""
     rows = (
         _in_period(tickets, period)
         .values("team_id", "team__name")
         .annotate(**_FIGURES)
-        .order_by("team__name", "team_id")
+        .order_by("-tickets", F("team__name").asc(nulls_last=True), "team_id")
     )
     return [_row(row["team_id"], row["team__name"] or _("No team"), row) for row in rows]
 
 
 def sla_by_agent(tickets: QuerySet[Ticket], period: MonthRange) -> list[SlaRow]:
+    """Busiest agent first (then by name; unassigned tickets last among equals)."""
     rows = (
         _in_period(tickets, period)
         .values("assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username")
         .annotate(**_FIGURES)
-        .order_by("assignee__last_name", "assignee__first_name", "assignee_id")
+        .order_by(
+            "-tickets",
+            F("assignee__last_name").asc(nulls_last=True),
+            F("assignee__first_name").asc(nulls_last=True),
+            "assignee_id",
+        )
     )
     return [
         _row(
