@@ -71,15 +71,24 @@ def desk(make_user: Callable[..., User]) -> dict[str, Any]:
     billing = Team.objects.create(name="مالی")
     ali = make_user(role=Role.SUPPORT, teams=(technical,), first_name="علی", last_name="احمدی")
     sara = make_user(role=Role.SUPPORT, teams=(billing,), first_name="سارا", last_name="کریمی")
-    make_ticket(tehran(2026, 3, 30, 10), team=technical, assignee=ali, priority="high",
-                response="met", resolution="met")  # fmt: skip
+    make_ticket(
+        tehran(2026, 3, 30, 10),
+        team=technical,
+        assignee=ali,
+        priority="high",
+        response="met",
+        resolution="met",
+    )
     # 31 Farvardin 23:30 and 1 Ordibehesht 00:15 in Tehran: the same UTC day (20 April).
-    make_ticket(tehran(2026, 4, 20, 23, 30), team=technical, assignee=ali,
-                response="late", resolution="met")  # fmt: skip
-    make_ticket(tehran(2026, 4, 21, 0, 15), team=billing, assignee=sara,
-                response="met", resolution="late")  # fmt: skip
-    make_ticket(tehran(2026, 4, 25, 9), team=billing, assignee=sara, priority="urgent",
-                response="missed")  # fmt: skip
+    make_ticket(
+        tehran(2026, 4, 20, 23, 30), team=technical, assignee=ali, response="late", resolution="met"
+    )
+    make_ticket(
+        tehran(2026, 4, 21, 0, 15), team=billing, assignee=sara, response="met", resolution="late"
+    )
+    make_ticket(
+        tehran(2026, 4, 25, 9), team=billing, assignee=sara, priority="urgent", response="missed"
+    )
     make_ticket(tehran(2026, 4, 30, 9), team=technical, priority="low", response="met")
     make_ticket(tehran(2026, 5, 2, 9), assignee=ali, response="met", with_policy=False)
     # Not counted: after the period, the last minute before it, and a merged duplicate.
@@ -163,8 +172,14 @@ def test_the_page_shows_the_tables_and_costs_the_same_queries_for_more_tickets(
     assert 'id="total-response">۶۶.۷٪</div><div class="small text-muted">۴ از ۶<' in html
     assert "فروردین ۱۴۰۵" in html and "اردیبهشت ۱۴۰۵" in html
     for _ in range(10):
-        make_ticket(tehran(2026, 4, 10, 9), team=desk["billing"], assignee=desk["sara"],
-                    priority="high", response="met", resolution="late")  # fmt: skip
+        make_ticket(
+            tehran(2026, 4, 10, 9),
+            team=desk["billing"],
+            assignee=desk["sara"],
+            priority="high",
+            response="met",
+            resolution="late",
+        )
     with CaptureQueriesContext(connection) as second:
         assert client.get(url).status_code == 200
     assert len(second.captured_queries) == len(first.captured_queries)
@@ -183,8 +198,16 @@ def test_each_table_downloads_as_csv(
     text = b"".join(response.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
     rows = list(csv.reader(io.StringIO(text)))
     assert rows == [
-        ["تیم", "درخواست‌ها", "پاسخ‌های اول", "به‌موقع", "درصد به‌موقع",
-         "حل‌شده‌ها", "به‌موقع", "درصد به‌موقع"],  # fmt: skip
+        [
+            "تیم",
+            "درخواست‌ها",
+            "پاسخ‌های اول",
+            "به‌موقع",
+            "درصد به‌موقع",
+            "حل‌شده‌ها",
+            "به‌موقع",
+            "درصد به‌موقع",
+        ],
         ["پشتیبانی فنی", "4", "4", "3", "75.0", "2", "2", "100.0"],
         ["مالی", "2", "2", "1", "50.0", "1", "0", "0.0"],
         ["بدون تیم", "1", "0", "0", "", "0", "0", ""],
