@@ -35,9 +35,7 @@ def test_the_customer_rates_two_stars_from_the_email_and_the_agent_sees_it(
     (_recipients, message), *others = smtp_settings.messages
     assert others == []
     html = message.get_body(("html",)).get_content()
-    links = dict(
-        (score, url) for url, score in re.findall(r'href="([^"]+)" data-score="(\d)"', html)
-    )
+    links = {score: url for url, score in re.findall(r'href="([^"]+)" data-score="(\d)"', html)}
     assert sorted(links) == ["1", "2", "3", "4", "5"]
 
     page.goto(links["2"])  # the page submits the preselected score by itself
