@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "peyvand.timeline",
     "peyvand.sales",
     "peyvand.service",
+    "peyvand.feedback",
     "peyvand.api",
     "peyvand.web",
 ]
@@ -227,6 +228,14 @@ PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
 
 # Exports larger than this many rows are built in the background with a download link.
 PEYVAND_EXPORT_INLINE_LIMIT = int(os.environ.get("PEYVAND_EXPORT_INLINE_LIMIT", "10000"))
+
+# Where customers reach this server: links in emails (satisfaction surveys) start with it.
+PEYVAND_PUBLIC_URL = os.environ.get("PEYVAND_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Satisfaction surveys: days a link stays valid; requests allowed per address per window.
+PEYVAND_SURVEY_VALID_DAYS = int(os.environ.get("PEYVAND_SURVEY_VALID_DAYS", "30"))
+PEYVAND_SURVEY_REQUESTS_PER_ADDRESS = int(
+    os.environ.get("PEYVAND_SURVEY_REQUESTS_PER_ADDRESS", "60")
+)
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("tasks/", include("peyvand.timeline.urls")),
     path("sales/", include("peyvand.sales.urls")),
     path("service/", include("peyvand.service.urls")),
+    path("feedback/", include("peyvand.feedback.urls")),
     path("f/", include((public_form_patterns, "public"))),
     path("support/", support_request, name="support_request"),
     path("", include("peyvand.web.urls")),

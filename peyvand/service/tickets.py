@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from peyvand.accounts.permissions import require_permission
 from peyvand.common.persian import clean_persian, search_key
 from peyvand.common.validators import normalize_email, normalize_phone
 from peyvand.contacts.services import tags_resolve
+from peyvand.feedback.tasks import survey_on_resolved
 from peyvand.sales.service_helpers import notify_assignee
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
@@ -353,6 +355,8 @@ def ticket_set_status(*, actor: User | None, ticket: Ticket, status: str) -> Tic
             summary=ticket.subject,
             payload={"changes": field_changes(before, snapshot(ticket, _TRACKED)), **payload},
         )
+        if status == TicketStatus.RESOLVED:
+            transaction.on_commit(partial(survey_on_resolved, ticket.pk))
     return ticket
 
 

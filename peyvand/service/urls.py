@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from . import views
+from . import report_views, views
 
 app_name = "service"
 urlpatterns: list[URLPattern] = [
@@ -25,4 +25,5 @@ urlpatterns: list[URLPattern] = [
     path("canned/new/", views.canned_edit, name="canned_create"),
     path("canned/<int:canned_id>/edit/", views.canned_edit, name="canned_edit"),
     path("canned/<int:canned_id>/delete/", views.canned_delete_view, name="canned_delete"),
+    path("reports/", report_views.sla_report_page, name="sla_report"),
 ]

@@ -58,6 +58,8 @@ VERB_LABELS: dict[str, tuple[Promise, str]] = {
     "ticket.merged": (_("Ticket merged into another"), "union"),
     "ticket.merged_in": (_("Ticket merged in"), "union"),
     "ticket.split": (_("Messages split into a new ticket"), "scissors"),
+    "feedback.csat_sent": (_("Satisfaction survey sent"), "send"),
+    "feedback.csat_answered": (_("Customer rated the support"), "star-half"),
     "quote.created": (_("Quote created"), "file-earmark-text"),
     "quote.updated": (_("Quote changed"), "pencil"),
     "quote.sent": (_("Quote sent"), "envelope"),

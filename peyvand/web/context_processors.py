@@ -22,6 +22,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("sales:forecast", _("Forecast"), "graph-up-arrow"),
         ("service:inbox", _("Tickets"), "life-preserver"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
+        ("service:sla_report", _("Reports"), "bar-chart-line"),
     ]
     path = request.path
     nav_items = []

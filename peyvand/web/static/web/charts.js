@@ -44,4 +44,22 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
   };
+
+  // Several series of percentages (0–100) side by side: series = [{name, data}, …].
+  window.peyvandPercentBars = function (elementId, labels, series) {
+    var element = document.getElementById(elementId);
+    if (!element || !window.echarts) { return; }
+    var chart = echarts.init(element, null, { renderer: "svg" });
+    function percent(value) { return value === null || value === undefined ? "—" : number(value) + "٪"; }
+    chart.setOption({
+      textStyle: { fontFamily: "Vazirmatn, sans-serif" },
+      tooltip: { trigger: "axis", valueFormatter: percent },
+      legend: { top: 0 },
+      grid: { left: 50, right: 50, top: 40, bottom: 40 },
+      xAxis: { type: "category", data: labels, inverse: rtl },
+      yAxis: { type: "value", min: 0, max: 100, position: rtl ? "right" : "left", axisLabel: { formatter: percent } },
+      series: series.map(function (item) { return { name: item.name, type: "bar", data: item.data }; })
+    });
+    window.addEventListener("resize", function () { chart.resize(); });
+  };
 })();

@@ -1,0 +1,373 @@
+"""Every write to a survey: creating it when a ticket is resolved (once per resolution),
+emailing it (once), and recording the customer's answers, which writes one event on the
+ticket and the customer's timeline and, for a low score, one follow-up task."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from peyvand.accounts.models import Role
+from peyvand.common.persian import clean_persian, is_farsi, to_persian_digits
+from peyvand.contacts.models import Channel, ConsentStatus, ContactConsent
+from peyvand.service.models import Ticket, TicketStatus
+from peyvand.timeline.events import event_record
+from peyvand.timeline.services import task_create
+
+from .models import (
+    EFFORT_RANGE,
+    MAX_COMMENT,
+    SCORE_RANGES,
+    Survey,
+    SurveyChannel,
+    SurveyKind,
+    is_low_answer,
+)
+
+if TYPE_CHECKING:
+    from peyvand.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+# A send that failed (the SMTP server was down) is tried again by the worker this often.
+MAX_SEND_ATTEMPTS = 3
+
+
+def survey_recipient(ticket: Ticket) -> str:
+    """Where the survey goes: the address the customer wrote from, else the contact's first
+    email; ``""`` when there is none."""
+    if ticket.requester_email:
+        return ticket.requester_email
+    if ticket.contact is not None:
+        first = ticket.contact.emails.order_by("position", "id").first()
+        if first is not None:
+            return first.address
+    return ""
+
+
+def _opted_out_of_email(ticket: Ticket, address: str) -> bool:
+    """True when the contact, or any contact with this address, withdrew email consent.
+    A survey is transactional, yet an explicit "no email" is respected."""
+    withdrawn = ContactConsent.objects.filter(channel=Channel.EMAIL, status=ConsentStatus.WITHDRAWN)
+    match = Q(contact__emails__address=address)
+    if ticket.contact_id is not None:
+        match |= Q(contact_id=ticket.contact_id)
+    return withdrawn.filter(match).exists()
+
+
+def survey_for_resolution(*, ticket_id: int, kind: str = SurveyKind.CSAT) -> Survey | None:
+    """The survey of the ticket's current resolution, created on the first call.
+
+    ``None`` when the ticket is not resolved (any more), has no email address to write to,
+    or its customer opted out of email. The unique constraint on (ticket, kind,
+    ``resolved_at``) makes a second call, a retried task or two workers at once find the
+    same row instead of making another."""
+    ticket = Ticket.objects.select_related("contact").filter(pk=ticket_id).first()
+    if (
+        ticket is None
+        or ticket.resolved_at is None
+        or ticket.status not in {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+    ):
+        return None
+    key = {"ticket": ticket, "kind": kind, "resolved_at": ticket.resolved_at}
+    existing = Survey.objects.filter(**key).first()
+    if existing is not None:
+        return existing
+    address = survey_recipient(ticket)
+    if not address or _opted_out_of_email(ticket, address):
+        return None
+    valid_for = datetime.timedelta(days=settings.PEYVAND_SURVEY_VALID_DAYS)
+    try:
+        with transaction.atomic():
+            return Survey.objects.create(
+                **key,
+                contact=ticket.contact,
+                agent_id=ticket.assignee_id,
+                team_id=ticket.team_id,
+                channel=SurveyChannel.EMAIL,
+                recipient=address,
+                expires_at=timezone.now() + valid_for,
+            )
+    except IntegrityError:
+        return Survey.objects.get(**key)
+
+
+def survey_url(survey: Survey, score: int | None = None) -> str:
+    """The survey's public address (``PEYVAND_PUBLIC_URL`` + path), with a preselected
+    score for the one-click links."""
+    url = settings.PEYVAND_PUBLIC_URL + reverse("feedback:survey", args=[survey.token])
+    return f"{url}?score={score}" if score is not None else url
+
+
+def _survey_message(survey: Survey) -> EmailMultiAlternatives:
+    """The survey email in Farsi: an RTL HTML part with five one-click links and a text
+    part with the same links."""
+    ticket = survey.ticket
+    with translation.override("fa"):
+        low, high = SCORE_RANGES[survey.kind]
+        context = {
+            "survey": survey,
+            "ticket": ticket,
+            "name": ticket.contact.full_name if ticket.contact else "",
+            "company_name": settings.PEYVAND_COMPANY_NAME,
+            "links": [
+                (score, survey_url(survey, score), "★" * score)
+                for score in range(high, low - 1, -1)
+            ],
+        }
+        subject = _("How did we do? Your request #%(number)s") % {
+            "number": to_persian_digits(str(ticket.pk))
+        }
+        text = render_to_string("feedback/email/survey.txt", context)
+        html = render_to_string("feedback/email/survey.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[survey.recipient],
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def survey_send(*, survey: Survey) -> bool:
+    """Email the survey unless it was sent (or is being sent) already; True when this call
+    sent it. The row is claimed with a conditional ``UPDATE`` before the message leaves, so
+    two workers never both send; a failed send releases the claim for a later retry."""
+    if survey.channel != SurveyChannel.EMAIL:
+        return False  # SMS is sent by the messaging app once it exists.
+    now = timezone.now()
+    claimed = Survey.objects.filter(
+        pk=survey.pk, sent_at__isnull=True, send_started_at__isnull=True
+    ).update(send_started_at=now, send_attempts=F("send_attempts") + 1)
+    if not claimed:
+        return False
+    survey = Survey.objects.select_related("ticket__contact", "ticket__company").get(pk=survey.pk)
+    try:
+        _survey_message(survey).send(fail_silently=False)
+    except OSError as failure:
+        logger.warning("survey %s could not be sent: %s", survey.pk, failure)
+        Survey.objects.filter(pk=survey.pk).update(
+            send_started_at=None, send_error=str(failure)[:300] or type(failure).__name__
+        )
+        return False
+    ticket = survey.ticket
+    with transaction.atomic():
+        Survey.objects.filter(pk=survey.pk).update(sent_at=timezone.now(), send_error="")
+        event_record(
+            actor=None,
+            verb=f"feedback.{survey.kind}_sent",
+            subject=ticket,
+            contact=ticket.contact,
+            company=ticket.company,
+            summary=ticket.subject,
+            payload={"survey": survey.pk, "channel": survey.channel, "to": survey.recipient},
+        )
+    return True
+
+
+def survey_after_resolution(ticket_id: int) -> Survey | None:
+    """Create and send the survey of a ticket that was just resolved (the background task
+    ``send_resolution_survey`` runs this; calling it again sends nothing twice)."""
+    survey = survey_for_resolution(ticket_id=ticket_id)
+    if survey is not None and survey.sent_at is None:
+        survey_send(survey=survey)
+    return survey
+
+
+def surveys_send_pending(*, now: datetime.datetime | None = None) -> int:
+    """Retry surveys whose sending failed (the worker, every few minutes): each is tried at
+    most ``MAX_SEND_ATTEMPTS`` times in all, and never once it expired."""
+    moment = now or timezone.now()
+    pending = Survey.objects.filter(
+        channel=SurveyChannel.EMAIL,
+        sent_at__isnull=True,
+        send_started_at__isnull=True,
+        send_attempts__gte=1,
+        send_attempts__lt=MAX_SEND_ATTEMPTS,
+        expires_at__gt=moment,
+    )
+    return sum(1 for survey in pending.order_by("id")[:100] if survey_send(survey=survey))
+
+
+def _digits(value: int | None) -> str:
+    """A number in the active language's digits (``—`` for none)."""
+    if value is None:
+        return "—"
+    return to_persian_digits(str(value)) if is_farsi(translation.get_language()) else str(value)
+
+
+def _error(field: str, message: str, code: str) -> ValidationError:
+    return ValidationError({field: [ValidationError(message, code=code)]})
+
+
+def _checked_number(
+    value: Any, low: int, high: int, field: str, errors: dict[str, list[ValidationError]]
+) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = low - 1
+    if not low <= number <= high:
+        errors[field] = [
+            ValidationError(
+                _("Choose a number from %(low)s to %(high)s.")
+                % {"low": _digits(low), "high": _digits(high)},
+                code="out_of_range",
+            )
+        ]
+        return None
+    return number
+
+
+def survey_is_open(survey: Survey, now: datetime.datetime | None = None) -> bool:
+    """Whether the customer may still answer (or change an answer)."""
+    return survey.expires_at > (now or timezone.now())
+
+
+def _follow_up_owner(ticket: Ticket) -> User | None:
+    """The ticket's assignee, else the first active manager of its team."""
+    if ticket.assignee is not None and ticket.assignee.is_active:
+        return ticket.assignee
+    if ticket.team is None:
+        return None
+    return ticket.team.members.filter(role=Role.MANAGER, is_active=True).order_by("id").first()
+
+
+def _follow_up_task(survey: Survey, ticket: Ticket) -> int:
+    owner = _follow_up_owner(ticket)
+    with translation.override(owner.language if owner is not None else "fa"):
+        title = _("Call the customer about a low rating on ticket #%(number)s") % {
+            "number": _digits(ticket.pk)
+        }
+        lines = [
+            _("Ticket: %(subject)s") % {"subject": ticket.subject},
+            _("Satisfaction: %(score)s of 5") % {"score": _digits(survey.score)},
+        ]
+        if survey.effort is not None:
+            lines.append(_("Ease (CES): %(effort)s of 7") % {"effort": _digits(survey.effort)})
+        if survey.comment:
+            lines.append(_("Comment: %(comment)s") % {"comment": survey.comment})
+    task = task_create(
+        actor=None,
+        values={
+            "title": title[:250],
+            "description": "\n".join(lines),
+            "assignee": owner,
+            "contact": ticket.contact,
+            "company": ticket.company,
+            "deal": ticket.deal,
+            "priority": "high",
+            "due_at": timezone.now() + datetime.timedelta(days=1),
+        },
+    )
+    return task.pk
+
+
+def survey_answer(
+    *,
+    survey: Survey,
+    score: Any = None,
+    effort: Any = None,
+    comment: str | None = None,
+) -> Survey:
+    """Record or change the customer's answers (``None`` leaves an answer as it is).
+
+    The score is checked against the survey's kind (CSAT 1–5, NPS 0–10), the ease against
+    CES 1–7; the comment is cleaned (Persian letters, spaces) and at most ``MAX_COMMENT``
+    characters. Answering again updates the same survey. Each change writes one
+    ``feedback.<kind>_answered`` event on the ticket and the customer's timeline; the first
+    time an answer is low (see ``is_low_answer``) one follow-up task is opened for the
+    ticket's assignee, or its team's manager. An expired survey refuses answers."""
+    errors: dict[str, list[ValidationError]] = {}
+    low, high = SCORE_RANGES.get(survey.kind, (1, 5))
+    new_score = _checked_number(score, low, high, "score", errors)
+    new_effort = _checked_number(effort, *EFFORT_RANGE, "effort", errors)
+    new_comment = None
+    if comment is not None:
+        new_comment = clean_persian(str(comment), multiline=True)
+        if len(new_comment) > MAX_COMMENT:
+            errors["comment"] = [
+                ValidationError(
+                    _("At most %(limit)s characters.") % {"limit": _digits(MAX_COMMENT)},
+                    code="max_length",
+                )
+            ]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        survey = (
+            Survey.objects.select_for_update(of=("self",))
+            .select_related(
+                "ticket__contact",
+                "ticket__company",
+                "ticket__deal",
+                "ticket__assignee",
+                "ticket__team",
+            )
+            .get(pk=survey.pk)
+        )
+        if not survey_is_open(survey):
+            raise _error("score", _("This survey has expired."), "expired")
+        if survey.score is None and new_score is None:
+            raise _error("score", _("Choose a score."), "required")
+        before = {"score": survey.score, "effort": survey.effort, "comment": survey.comment}
+        if new_score is not None:
+            survey.score = new_score
+        if new_effort is not None:
+            survey.effort = new_effort
+        if new_comment is not None:
+            survey.comment = new_comment
+        after = {"score": survey.score, "effort": survey.effort, "comment": survey.comment}
+        if after == before:
+            return survey
+        now = timezone.now()
+        first_answer = survey.answered_at is None
+        if first_answer:
+            survey.answered_at = now
+        ticket = survey.ticket
+        if survey.follow_up_task_id is None and is_low_answer(
+            survey.kind, survey.score, survey.effort
+        ):
+            survey.follow_up_task_id = _follow_up_task(survey, ticket)
+        survey.save()
+        event_record(
+            actor=None,
+            verb=f"feedback.{survey.kind}_answered",
+            subject=ticket,
+            contact=ticket.contact,
+            company=ticket.company,
+            deal=ticket.deal,
+            summary=answer_summary(survey),
+            payload={
+                "survey": survey.pk,
+                "ticket": ticket.pk,
+                **after,
+                "previous": before if not first_answer else None,
+                "follow_up_task": survey.follow_up_task_id,
+            },
+            occurred_at=now,
+        )
+    return survey
+
+
+def answer_summary(survey: Survey) -> str:
+    """``"CSAT 2/5 · CES 3/7"``: the scores in a line the timeline shows."""
+    high = SCORE_RANGES.get(survey.kind, (1, 5))[1]
+    parts = [f"{survey.kind.upper()} {survey.score}/{high}"]
+    if survey.effort is not None:
+        parts.append(f"CES {survey.effort}/{EFFORT_RANGE[1]}")
+    return " · ".join(parts)
