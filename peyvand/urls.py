@@ -17,5 +17,6 @@ urlpatterns = [
     path("sales/", include("peyvand.sales.urls")),
     path("service/", include("peyvand.service.urls")),
     path("f/", include((public_form_patterns, "public"))),
+    path("portal/", include("peyvand.portal.urls")),
     path("", include("peyvand.web.urls")),
 ]
