@@ -304,6 +304,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
             companies=companies,
             deals=max(1, contacts // 3),
         )
+    if people:
+        from peyvand.portal.demo_data import seed_portal_demo
+
+        seed_portal_demo(people[0])
     return report
 
 

@@ -236,6 +236,7 @@ class TestMergeTwo:
             "address": survivor.pk,
             "postal_code": survivor.pk,
             "source": survivor.pk,
+            "language": survivor.pk,  # both empty: the survivor's
             "lifecycle_stage": survivor.pk,
             "owner": survivor.pk,
             "interests": survivor.pk,

@@ -398,3 +398,22 @@ def test_each_consent_change_is_one_event_with_the_method_portal(
     assert Event.objects.filter(verb__startswith="consent.").count() == 3
     page = portal.get("/portal/profile/").content.decode()
     assert 'name="email" id="id_email" checked' in page.replace('class="form-check-input" ', "")
+
+
+def test_the_list_and_the_thread_cost_the_same_queries_for_more_rows(
+    portal: Client, customer: Contact, agent: User, django_assert_num_queries: Any
+) -> None:
+    first = open_ticket(customer)
+    ticket_reply(actor=agent, ticket=first, body="پاسخ")
+
+    def check() -> None:
+        with django_assert_num_queries(3):  # session, contact, tickets
+            portal.get("/portal/tickets/")
+        with django_assert_num_queries(4):  # session, contact, ticket, messages with authors
+            portal.get(f"/portal/tickets/{first.pk}/")
+
+    check()
+    for n in range(6):
+        ticket_reply(actor=agent, ticket=open_ticket(customer), body=f"پاسخ {n}")
+        ticket_reply(actor=agent, ticket=first, body=f"پاسخ دیگر {n}")
+    check()

@@ -105,3 +105,9 @@ def test_the_portal_speaks_the_contact_s_language(customer: Contact) -> None:
     assert response["Content-Language"] == "en"
     assert "My tickets" in response.content.decode()
     assert response["Cache-Control"].startswith("max-age=0")
+
+
+def test_a_signed_in_customer_skips_the_sign_in_pages(portal: Client) -> None:
+    assert portal.get("/portal/sign-in/")["Location"] == "/portal/tickets/"
+    assert portal.get("/portal/sign-in/code/")["Location"] == "/portal/tickets/"
+    assert portal.get("/portal/")["Location"] == "/portal/tickets/"
