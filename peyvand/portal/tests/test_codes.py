@@ -303,3 +303,14 @@ def test_failed_code_checks_are_limited_per_client_address(
     code = last_code(smtp_settings, "maryam@example.ir")
     assert enter_code(client, code).status_code == 429
     assert CONTACT_KEY not in client.session
+
+
+def test_a_contact_who_chose_english_gets_the_email_in_english(
+    client: Client, customer: Contact, smtp_settings: Any
+) -> None:
+    customer.language = "en"
+    customer.save(update_fields=["language"])
+    request_code(client, "maryam@example.ir")
+    _recipients, message = smtp_settings.messages[0]
+    assert message["Subject"] == "Your sign-in code for پیوند"
+    assert "It is valid for 10 minutes and works once." in message.get_content()
