@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "peyvand.sales",
     "peyvand.service",
     "peyvand.feedback",
+    "peyvand.portal",
     "peyvand.api",
     "peyvand.web",
 ]
@@ -225,6 +226,16 @@ PEYVAND_VAT_PERCENT = os.environ.get("PEYVAND_VAT_PERCENT", "10")
 PEYVAND_COMPANY_NAME = os.environ.get("PEYVAND_COMPANY_NAME", "پیوند")
 # Money is stored in Rials; this is how it is shown by default ("toman" or "rial").
 PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
+# Customer portal: a sign-in ends after this many seconds without a request; sign-in codes
+# asked for per address and per client address, code checks that failed per address and per
+# client address, in one window; messages and tickets a customer may post per hour.
+PEYVAND_PORTAL_SESSION_SECONDS = int(os.environ.get("PEYVAND_PORTAL_SESSION_SECONDS", "7200"))
+PEYVAND_PORTAL_WINDOW_SECONDS = int(os.environ.get("PEYVAND_PORTAL_WINDOW_SECONDS", "900"))
+PEYVAND_PORTAL_CODES_PER_ADDRESS = int(os.environ.get("PEYVAND_PORTAL_CODES_PER_ADDRESS", "3"))
+PEYVAND_PORTAL_CODES_PER_CLIENT = int(os.environ.get("PEYVAND_PORTAL_CODES_PER_CLIENT", "10"))
+PEYVAND_PORTAL_VERIFY_PER_ADDRESS = int(os.environ.get("PEYVAND_PORTAL_VERIFY_PER_ADDRESS", "10"))
+PEYVAND_PORTAL_VERIFY_PER_CLIENT = int(os.environ.get("PEYVAND_PORTAL_VERIFY_PER_CLIENT", "30"))
+PEYVAND_PORTAL_POSTS_PER_HOUR = int(os.environ.get("PEYVAND_PORTAL_POSTS_PER_HOUR", "30"))
 
 # Exports larger than this many rows are built in the background with a download link.
 PEYVAND_EXPORT_INLINE_LIMIT = int(os.environ.get("PEYVAND_EXPORT_INLINE_LIMIT", "10000"))

@@ -20,5 +20,6 @@ urlpatterns = [
     path("feedback/", include("peyvand.feedback.urls")),
     path("f/", include((public_form_patterns, "public"))),
     path("support/", support_request, name="support_request"),
+    path("portal/", include("peyvand.portal.urls")),
     path("", include("peyvand.web.urls")),
 ]

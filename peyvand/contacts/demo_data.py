@@ -309,6 +309,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
 
     with transaction.atomic():
         report.tickets = seed_service_demo(rng=rng, contacts=people, tickets=max(1, contacts // 4))
+    if people:
+        from peyvand.portal.demo_data import seed_portal_demo
+
+        seed_portal_demo(people[0])
     return report
 
 

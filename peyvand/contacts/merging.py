@@ -42,6 +42,7 @@ MOVABLE = (
     ("timeline.Task", "task"),
     ("sales.Deal", "deal"),
     ("sales.Lead", "lead"),
+    ("service.Ticket", "ticket"),
 )
 
 

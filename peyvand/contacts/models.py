@@ -27,6 +27,10 @@ class LifecycleStage(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
+# Languages a contact can ask to be written to in (the same two as the interface).
+CONTACT_LANGUAGES = [("fa", "فارسی"), ("en", "English")]
+
+
 class Gender(models.TextChoices):
     FEMALE = "female", _("Female")
     MALE = "male", _("Male")
@@ -171,6 +175,10 @@ class Contact(models.Model):
         _("postal code"), max_length=10, blank=True, validators=[validate_postal_code]
     )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, blank=True)
+    # The language messages to this person are written in (blank: the default, Farsi).
+    language = models.CharField(
+        _("preferred language"), max_length=5, choices=CONTACT_LANGUAGES, blank=True
+    )
     lifecycle_stage = models.CharField(
         _("lifecycle stage"),
         max_length=20,
@@ -299,6 +307,7 @@ class ConsentMethod(models.TextChoices):
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
     SMS_KEYWORD = "sms_keyword", _("SMS keyword")
     AGENT = "agent", _("Recorded by staff")
+    PORTAL = "portal", _("Customer portal")
 
 
 class ContactConsent(models.Model):

@@ -60,6 +60,7 @@ CONTACT_FIELDS = (
     "address",
     "postal_code",
     "source",
+    "language",
     "lifecycle_stage",
     "owner",
     "interests",

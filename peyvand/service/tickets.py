@@ -322,10 +322,14 @@ def ticket_customer_message(
     return message
 
 
-def ticket_set_status(*, actor: User | None, ticket: Ticket, status: str) -> Ticket:
+def ticket_set_status(
+    *, actor: User | None, ticket: Ticket, status: str, by_customer: bool = False
+) -> Ticket:
     """Move a ticket between statuses. Waiting on the customer, resolved and closed pause
     the clocks; going back to open resumes them. Resolving records whether it was late; a
-    closed ticket stays closed (the customer's next message opens a new one)."""
+    closed ticket stays closed (the customer's next message opens a new one).
+    ``by_customer`` says the customer did it (the portal's "solved" button), so the timeline
+    tells them apart from the system."""
     _check(actor)
     if status not in TicketStatus.values:
         raise ValidationError({"status": [_("Choose a valid status.")]})
@@ -338,7 +342,7 @@ def ticket_set_status(*, actor: User | None, ticket: Ticket, status: str) -> Tic
         before = snapshot(ticket, _TRACKED)
         now = timezone.now()
         ticket.status = status
-        payload: dict[str, Any] = {}
+        payload: dict[str, Any] = {"by_customer": True} if by_customer else {}
         if status in {TicketStatus.RESOLVED, TicketStatus.CLOSED} and ticket.resolved_at is None:
             ticket.resolved_at = now
             late = ticket.resolution_due is not None and now > ticket.resolution_due

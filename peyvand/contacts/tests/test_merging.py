@@ -236,6 +236,7 @@ class TestMergeTwo:
             "address": survivor.pk,
             "postal_code": survivor.pk,
             "source": survivor.pk,
+            "language": survivor.pk,  # both empty: the survivor's
             "lifecycle_stage": survivor.pk,
             "owner": survivor.pk,
             "interests": survivor.pk,
@@ -289,6 +290,7 @@ class TestMergeTwo:
             "task": {str(karimi_pair["task"].pk): other.pk},
             "deal": {},
             "lead": {},
+            "ticket": {},
             "merged_contact": {},
         }
         assert merge.survivor_before["birthday"] == "1990-05-01"
@@ -417,7 +419,14 @@ class TestMergeTwo:
                 "job_title": ["", "مدیر فروش"],
                 "national_id": ["", NATIONAL_ID],
             },
-            "moved": {"activity": 2, "task": 1, "deal": 0, "lead": 0, "merged_contact": 0},
+            "moved": {
+                "activity": 2,
+                "task": 1,
+                "deal": 0,
+                "lead": 0,
+                "ticket": 0,
+                "merged_contact": 0,
+            },
         }
 
     def test_open_candidates_of_the_pair_become_merged_others_stay_open(
@@ -522,6 +531,7 @@ class TestMergeThree:
             "task": 1,
             "deal": 0,
             "lead": 0,
+            "ticket": 0,
             "merged_contact": 0,
         }
         assert merged_event.summary == "مریم احمدی، مریم احمدی"
@@ -820,6 +830,7 @@ class TestChainedMerges:
             "task": 0,
             "deal": 0,
             "lead": 0,
+            "ticket": 0,
             "merged_contact": 1,
         }
 

@@ -364,3 +364,20 @@ def test_a_message_stays_customer_kind_after_a_merge(agents: list[User]) -> None
     ticket_merge(actor=agents[0], source=second, target=first)
     kinds = set(TicketMessage.objects.filter(ticket=first).values_list("kind", flat=True))
     assert kinds == {MessageKind.CUSTOMER}
+
+
+def test_merging_contacts_moves_their_tickets_and_undo_moves_them_back(
+    admin_user: User,
+) -> None:
+    from peyvand.contacts.merging import contact_merge_undo, contacts_merge
+
+    survivor = make_contact(first_name="علی", last_name="کریمی")
+    duplicate = make_contact(first_name="علي", last_name="كريمي")
+    ticket = make_ticket(contact=duplicate)
+    merge = contacts_merge(actor=admin_user, survivor=survivor, others=[duplicate])
+    ticket.refresh_from_db()
+    assert ticket.contact == survivor
+    assert merge.moved["ticket"] == {str(ticket.pk): duplicate.pk}
+    contact_merge_undo(actor=admin_user, merge=merge)
+    ticket.refresh_from_db()
+    assert ticket.contact == duplicate

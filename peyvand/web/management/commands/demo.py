@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 
 from peyvand.accounts.models import Role, User
 from peyvand.contacts.demo_data import has_data, seed_demo_data
+from peyvand.portal.demo_data import DEMO_CUSTOMER_EMAIL
 from peyvand.web.scheduler import start_scheduler
 
 
@@ -75,11 +76,19 @@ class Command(BaseCommand):
         password = os.environ.get("PEYVAND_DEMO_PASSWORD") or secrets.token_urlsafe(9)
         ensure_demo_admin(password)
         url = f"http://127.0.0.1:{options['port']}/"
+        self.stdout.write(f"Customer portal: {url}portal/ (sign in as {DEMO_CUSTOMER_EMAIL})")
         self.stdout.write(f"Peyvand demo: {url}")
         self.stdout.write("  username: demo")
         self.stdout.write(f"  password: {password}")
         if options["no_serve"]:
             return
+        if not (os.environ.get("PEYVAND_EMAIL_BACKEND") or os.environ.get("PEYVAND_EMAIL_HOST")):
+            # No mail server named: print outgoing mail (portal sign-in codes, password
+            # resets) here rather than failing to reach 127.0.0.1:25.
+            from django.conf import settings
+
+            settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+            self.stdout.write("  emails are printed here (set PEYVAND_EMAIL_HOST to send them)")
         stop = threading.Event()
         start_scheduler(stop)
         start_task_worker(stop)

@@ -1,0 +1,48 @@
+"""What a signed-in customer may read: their own tickets (only the messages meant for
+them) and the quotes sent to them. Every lookup starts from the contact, so another
+customer's record is simply not found (a 404)."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from peyvand.contacts.models import Contact
+from peyvand.sales.models import Quote, QuoteStatus
+from peyvand.service.models import MessageKind, Ticket, TicketMessage
+
+# Internal notes are for staff only; everything else on a ticket is the conversation.
+CUSTOMER_VISIBLE_KINDS = (MessageKind.CUSTOMER, MessageKind.REPLY)
+
+
+def portal_tickets(contact: Contact) -> QuerySet[Ticket]:
+    """The contact's tickets, newest first (tickets merged into another are the survivor's
+    now, and are not listed)."""
+    return Ticket.objects.filter(contact=contact, merged_into__isnull=True).order_by("-id")
+
+
+def portal_ticket(contact: Contact, ticket_id: int) -> Ticket | None:
+    """One of the contact's tickets (merged ones too, so old links still lead somewhere)."""
+    return Ticket.objects.filter(contact=contact, pk=ticket_id).first()
+
+
+def portal_messages(ticket: Ticket) -> QuerySet[TicketMessage]:
+    """The conversation on ``ticket`` as the customer sees it: their messages and public
+    replies, oldest first; never internal notes."""
+    return (
+        TicketMessage.objects.filter(ticket=ticket, kind__in=CUSTOMER_VISIBLE_KINDS)
+        .select_related("author")
+        .order_by("created_at", "id")
+    )
+
+
+def portal_quotes(contact: Contact) -> QuerySet[Quote]:
+    """Quotes on the contact's deals that were sent to them (drafts never show)."""
+    return (
+        Quote.objects.filter(deal__contact=contact)
+        .exclude(status=QuoteStatus.DRAFT)
+        .order_by("-issued_on", "-id")
+    )
+
+
+def portal_quote(contact: Contact, quote_id: int) -> Quote | None:
+    return portal_quotes(contact).select_related("deal").filter(pk=quote_id).first()
