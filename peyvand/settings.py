@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "peyvand.timeline",
     "peyvand.sales",
     "peyvand.service",
+    "peyvand.integrations",
     "peyvand.api",
     "peyvand.web",
 ]

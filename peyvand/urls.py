@@ -16,6 +16,7 @@ urlpatterns = [
     path("tasks/", include("peyvand.timeline.urls")),
     path("sales/", include("peyvand.sales.urls")),
     path("service/", include("peyvand.service.urls")),
+    path("integrations/", include("peyvand.integrations.urls")),
     path("f/", include((public_form_patterns, "public"))),
     path("", include("peyvand.web.urls")),
 ]

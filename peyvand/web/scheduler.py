@@ -22,6 +22,7 @@ class PeriodicJob:
 def default_jobs() -> list[PeriodicJob]:
     """The product's periodic jobs (each app adds its own here)."""
     from peyvand.contacts.merging import duplicates_scan
+    from peyvand.integrations.imap import imap_poll_job
     from peyvand.sales.follow_up import follow_ups_create
     from peyvand.sales.predictive import predictive_refresh
     from peyvand.sales.scoring import leads_rescore
@@ -36,6 +37,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("lead scores", 3600, leads_rescore),
         PeriodicJob("predictive lead score", 24 * 3600, predictive_refresh),
         PeriodicJob("SLA warnings and breaches", 60, sla_check_job),
+        PeriodicJob("support mailbox (IMAP)", 60, imap_poll_job),
     ]
 
 
