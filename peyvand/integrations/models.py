@@ -87,7 +87,7 @@ class TicketAcknowledgement(models.Model):
     ticket = models.OneToOneField(
         "service.Ticket", on_delete=models.CASCADE, related_name="email_acknowledgement"
     )
-    to_email = models.EmailField(_("to"))
+    to_email = models.EmailField(_("recipient"))
     message_id = models.CharField(max_length=255, db_index=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     error = models.CharField(_("email error"), max_length=300, blank=True)

@@ -67,13 +67,16 @@ def _raw_message(request: HttpRequest, body: bytes) -> bytes:
     content_type = (request.content_type or "").lower()
     if content_type == "message/rfc822":
         if not body.strip():
-            raise ValidationError({"body": [_("Send the email message.")]}, code="required")
+            raise ValidationError(
+                {"body": [ValidationError(_("Send the email message."), code="required")]}
+            )
         return body
     try:
         payload = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as failure:
+        message = _("The request body is not valid JSON.")
         raise ValidationError(
-            {"body": [_("The request body is not valid JSON.")]}, code="json_invalid"
+            {"body": [ValidationError(message, code="json_invalid")]}
         ) from failure
     return postmark_to_mime(payload)
 

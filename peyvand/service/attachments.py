@@ -54,7 +54,9 @@ class FileKind:
         )
 
 
-_ZIP_TYPES = frozenset({"application/x-zip-compressed", "application/x-zip", "multipart/x-zip"})
+_ZIP_TYPES = frozenset(
+    {"application/zip", "application/x-zip-compressed", "application/x-zip", "multipart/x-zip"}
+)
 _OOXML = "application/vnd.openxmlformats-officedocument"
 _ODF = "application/vnd.oasis.opendocument"
 
@@ -139,10 +141,11 @@ def attachment_name_clean(name: str) -> str:
             kept.append("_")
         else:
             kept.append(char)
-    cleaned = clean_persian("".join(kept)).strip(". ")
-    stem, extension = os.path.splitext(cleaned)
-    if not stem:
-        stem, extension = "attachment", extension or (cleaned if cleaned.startswith(".") else "")
+    cleaned = clean_persian("".join(kept)).strip(" ")
+    if cleaned.startswith(".") and cleaned.count(".") == 1:  # ".pdf": only an extension
+        cleaned = f"attachment{cleaned}"
+    stem, extension = os.path.splitext(cleaned.strip(". "))
+    stem = stem or "attachment"
     extension = extension.lower() if extension.lower() in KINDS else extension
     room = MAX_NAME_LENGTH - len(extension)
     return f"{stem[:room].rstrip('. ')}{extension}"[:MAX_NAME_LENGTH]

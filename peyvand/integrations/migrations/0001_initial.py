@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
             name='TicketAcknowledgement',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('to_email', models.EmailField(max_length=254, verbose_name='to')),
+                ('to_email', models.EmailField(max_length=254, verbose_name='recipient')),
                 ('message_id', models.CharField(db_index=True, max_length=255)),
                 ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
                 ('error', models.CharField(blank=True, max_length=300, verbose_name='email error')),

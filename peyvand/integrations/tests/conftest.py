@@ -4,6 +4,7 @@ from a temporary directory on a free port, with a passwd-file and a Maildir; ins
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import os
 import pwd
@@ -110,6 +111,8 @@ auth_mechanisms = plain login
 default_internal_user = {internal_user}
 default_internal_group = {internal_user}
 default_login_user = {login_user}
+first_valid_uid = {uid}
+first_valid_gid = {gid}
 mail_location = maildir:{root}/home/%u/Maildir
 passdb {{
   driver = passwd-file
@@ -138,8 +141,8 @@ service stats {{
 """
 
 
-@pytest.fixture
-def imap_server() -> Iterator[ImapServer]:
+@contextlib.contextmanager
+def dovecot_running() -> Iterator[ImapServer]:
     """Dovecot on a free local port, with one empty mailbox (``USER``/``PASSWORD``)."""
     if not os.path.exists(DOVECOT):
         pytest.fail("Debian's dovecot-imapd is missing: run `make imap` (make test does).")
@@ -192,6 +195,13 @@ def imap_server() -> Iterator[ImapServer]:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_server() -> Iterator[ImapServer]:
+    """A real IMAP server for the test (see :func:`dovecot_running`)."""
+    with dovecot_running() as server:
+        yield server
 
 
 @pytest.fixture
