@@ -5,6 +5,7 @@ from a temporary directory on a free port, with a passwd-file and a Maildir; ins
 from __future__ import annotations
 
 import contextlib
+import grp
 import imaplib
 import os
 import pwd
@@ -109,7 +110,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal_user}
-default_internal_group = {internal_user}
+default_internal_group = {internal_group}
 default_login_user = {login_user}
 first_valid_uid = {uid}
 first_valid_gid = {gid}
@@ -156,6 +157,7 @@ def dovecot_running() -> Iterator[ImapServer]:
         _CONFIG.format(
             root=root,
             internal_user=internal_user,
+            internal_group=grp.getgrgid(gid).gr_name if os.geteuid() else "dovecot",
             login_user=login_user,
             uid=uid,
             gid=gid,
