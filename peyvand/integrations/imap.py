@@ -92,11 +92,20 @@ def _fetch(connection: imaplib.IMAP4, uids: list[int]) -> dict[int, bytes]:
     wanted = ",".join(str(uid) for uid in uids)
     data = _check(connection.uid("FETCH", wanted, "(UID BODY.PEEK[])"), "UID FETCH")
     messages: dict[int, bytes] = {}
+    waiting: bytes | None = None  # a literal whose UID the server sends after it
     for item in data:
         if isinstance(item, tuple) and len(item) == 2:
             match = _UID_RE.search(item[0])
             if match is not None:
                 messages[int(match.group(1))] = item[1]
+                waiting = None
+            else:
+                waiting = item[1]
+        elif isinstance(item, bytes) and waiting is not None:
+            match = _UID_RE.search(item)
+            if match is not None:
+                messages[int(match.group(1))] = waiting
+            waiting = None
     return messages
 
 

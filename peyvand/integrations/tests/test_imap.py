@@ -187,3 +187,18 @@ def imap_settings_key() -> str:
     config = imap_settings()
     assert config is not None
     return config.mailbox_key
+
+
+def test_fetch_reads_the_uid_before_or_after_the_literal() -> None:
+    from peyvand.integrations.imap import _fetch
+
+    class Server:
+        def uid(self, command: str, *args: str) -> tuple[str, list[object]]:
+            return "OK", [
+                (b"1 (UID 7 BODY[] {3}", b"one"),
+                b")",
+                (b"2 (BODY[] {3}", b"two"),
+                b" UID 9)",
+            ]
+
+    assert _fetch(Server(), [7, 9]) == {7: b"one", 9: b"two"}  # type: ignore[arg-type]
