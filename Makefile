@@ -5,7 +5,7 @@ UV := .tools/bin/uv
 UV_VERSION := 0.13.8
 PYTEST_ARGS ?=
 
-.PHONY: install demo serve worker test lint browser assets
+.PHONY: install demo serve worker test lint browser imap assets
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -29,8 +29,12 @@ worker: install
 browser:
 	scripts/ensure_chromium.sh
 
+# Debian's Dovecot for the IMAP tests (they start their own instance on a free port).
+imap:
+	scripts/ensure_dovecot.sh
+
 # The whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL).
-test: install browser
+test: install browser imap
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 lint: install

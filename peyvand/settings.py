@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "peyvand.service",
     "peyvand.feedback",
     "peyvand.portal",
+    "peyvand.integrations",
     "peyvand.api",
     "peyvand.web",
 ]

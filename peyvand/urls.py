@@ -18,6 +18,7 @@ urlpatterns = [
     path("sales/", include("peyvand.sales.urls")),
     path("service/", include("peyvand.service.urls")),
     path("feedback/", include("peyvand.feedback.urls")),
+    path("integrations/", include("peyvand.integrations.urls")),
     path("f/", include((public_form_patterns, "public"))),
     path("support/", support_request, name="support_request"),
     path("portal/", include("peyvand.portal.urls")),

@@ -8,11 +8,20 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
+from django.utils import timezone
+
 from peyvand.accounts.models import Role, Team, User
 from peyvand.contacts.models import Contact
 
 from .merging import ticket_merge
-from .models import AssignmentMethod, CannedResponse, TicketCategory, TicketStatus
+from .models import (
+    AssignmentMethod,
+    CannedResponse,
+    MessageKind,
+    TicketCategory,
+    TicketMessage,
+    TicketStatus,
+)
 from .tickets import (
     ticket_complaint_step,
     ticket_create,
@@ -130,4 +139,9 @@ def seed_service_demo(*, rng: random.Random, contacts: Sequence[Contact], ticket
             requester_email=opened[7].requester_email,
         )
         ticket_merge(actor=agents[0], source=duplicate, target=opened[7])
+    # The demo's customers are made up: their replies count as already emailed, so the
+    # reply emails queued when this transaction commits find nothing to send.
+    TicketMessage.objects.filter(
+        ticket__in=opened, kind=MessageKind.REPLY, emailed_at__isnull=True
+    ).update(emailed_at=timezone.now())
     return len(opened)

@@ -21,6 +21,7 @@ from peyvand.common.persian import clean_persian, search_key
 from peyvand.common.validators import normalize_email, normalize_phone
 from peyvand.contacts.services import tags_resolve
 from peyvand.feedback.tasks import survey_on_resolved
+from peyvand.integrations.tasks import reply_email
 from peyvand.sales.service_helpers import notify_assignee
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
@@ -247,7 +248,7 @@ def _locked(ticket: Ticket) -> Ticket:
 
 
 def ticket_reply(
-    *, actor: User, ticket: Ticket, body: str, internal: bool = False, message_id: str = ""
+    *, actor: User | None, ticket: Ticket, body: str, internal: bool = False, message_id: str = ""
 ) -> TicketMessage:
     """An agent's public reply (the first one stops the first-response clock; a new ticket
     becomes open) or an internal note, which customers never see and which stops nothing."""
@@ -266,6 +267,8 @@ def ticket_reply(
             author=actor,
             message_id=message_id[:255],
         )
+        if not internal and ticket.requester_email:  # emailed to the requester once committed
+            transaction.on_commit(lambda: reply_email.enqueue(message.pk))
         payload: dict[str, Any] = {"message": message.pk}
         if not internal:
             if ticket.first_responded_at is None:

@@ -23,6 +23,7 @@ def default_jobs() -> list[PeriodicJob]:
     """The product's periodic jobs (each app adds its own here)."""
     from peyvand.contacts.merging import duplicates_scan
     from peyvand.feedback.surveys import surveys_send_pending
+    from peyvand.integrations.imap import imap_poll_job
     from peyvand.sales.follow_up import follow_ups_create
     from peyvand.sales.predictive import predictive_refresh
     from peyvand.sales.scoring import leads_rescore
@@ -38,6 +39,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("predictive lead score", 24 * 3600, predictive_refresh),
         PeriodicJob("SLA warnings and breaches", 60, sla_check_job),
         PeriodicJob("survey sending retries", 600, surveys_send_pending),
+        PeriodicJob("support mailbox (IMAP)", 60, imap_poll_job),
     ]
 
 
