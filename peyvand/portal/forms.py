@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.contacts.models import CONTACT_LANGUAGES, Channel, ConsentStatus, Contact
+from peyvand.service.attachments import AttachmentsField
 from peyvand.service.tickets import MAX_BODY
 from peyvand.web.forms import StyledForm
 
@@ -63,12 +64,14 @@ class TicketForm(OnceForm):
         max_length=MAX_BODY,
         widget=forms.Textarea(attrs={"rows": 6}),
     )
+    attachments = AttachmentsField()
 
 
 class ReplyForm(OnceForm):
     message = forms.CharField(
         label=_("Your message"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 4})
     )
+    attachments = AttachmentsField()
 
 
 class ProfileForm(StyledForm):

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from peyvand.contacts.models import Contact
 from peyvand.sales.models import Quote, QuoteStatus
-from peyvand.service.models import MessageKind, Ticket, TicketMessage
+from peyvand.service.models import MessageKind, Ticket, TicketAttachment, TicketMessage
 
 # Internal notes are for staff only; everything else on a ticket is the conversation.
 CUSTOMER_VISIBLE_KINDS = (MessageKind.CUSTOMER, MessageKind.REPLY)
@@ -31,6 +31,7 @@ def portal_messages(ticket: Ticket) -> QuerySet[TicketMessage]:
     return (
         TicketMessage.objects.filter(ticket=ticket, kind__in=CUSTOMER_VISIBLE_KINDS)
         .select_related("author")
+        .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
 
@@ -46,3 +47,16 @@ def portal_quotes(contact: Contact) -> QuerySet[Quote]:
 
 def portal_quote(contact: Contact, quote_id: int) -> Quote | None:
     return portal_quotes(contact).select_related("deal").filter(pk=quote_id).first()
+
+
+def portal_attachment(contact: Contact, attachment_id: int) -> TicketAttachment | None:
+    """A file on one of the contact's tickets, on a message the customer may see."""
+    return (
+        TicketAttachment.objects.filter(
+            pk=attachment_id,
+            ticket__contact=contact,
+            message__kind__in=CUSTOMER_VISIBLE_KINDS,
+        )
+        .only("file", "name")
+        .first()
+    )

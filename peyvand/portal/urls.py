@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
     path("tickets/<int:ticket_id>/solved/", views.ticket_solved, name="ticket_solved"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("quotes/", views.quote_list, name="quotes"),
     path("quotes/<int:quote_id>/pdf/", views.quote_pdf_download, name="quote_pdf"),
     path("profile/", views.profile, name="profile"),

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from . import slots
 from .codes import SignInAddress, code_request, code_verify
 from .forms import CodeForm, ConsentForm, OnceForm, ProfileForm, ReplyForm, SignInForm, TicketForm
 from .selectors import (
+    portal_attachment,
     portal_messages,
     portal_quote,
     portal_quotes,
@@ -249,7 +250,7 @@ def _new_ticket_context(form: TicketForm) -> dict[str, Any]:
 def ticket_new(request: PortalRequest) -> HttpResponse:
     """Open a ticket (channel "portal"), on the signed-in contact."""
     contact = request.portal_contact
-    form = TicketForm(request.POST or None)
+    form = TicketForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         if not _first_press(form):
             made = cache.get(_once_key(form))  # the first press's ticket, once it is made
@@ -266,6 +267,7 @@ def ticket_new(request: PortalRequest) -> HttpResponse:
                 body=form.cleaned_data["message"],
                 channel=TicketChannel.PORTAL,
                 requester_email=email,
+                files=form.cleaned_data.get("attachments") or [],
             )
         except ValidationError as error:
             _release(form)
@@ -323,7 +325,7 @@ def ticket_reply(request: PortalRequest, ticket_id: int) -> HttpResponse:
     if ticket.status == TicketStatus.CLOSED:
         messages.error(request, _("This ticket is closed. Please open a new one."))
         return redirect("portal:ticket", ticket.pk)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_ticket(request, ticket, form, status=422)
     if not _first_press(form):
@@ -334,7 +336,12 @@ def ticket_reply(request: PortalRequest, ticket_id: int) -> HttpResponse:
         return _render_ticket(request, ticket, form, status=429)
     email = request.portal_contact.emails.values_list("address", flat=True).first() or ""
     try:
-        ticket_customer_message(ticket=ticket, body=form.cleaned_data["message"], from_email=email)
+        ticket_customer_message(
+            ticket=ticket,
+            body=form.cleaned_data["message"],
+            from_email=email,
+            files=form.cleaned_data.get("attachments") or [],
+        )
     except ValidationError as error:
         _release(form)
         add_service_errors(form, error, field_map={"body": "message"})
@@ -448,3 +455,17 @@ def consent(request: PortalRequest) -> HttpResponse:
             )
     messages.success(request, _("Your choices were saved."))
     return redirect("portal:profile")
+
+
+@portal_required
+def attachment_download(request: PortalRequest, attachment_id: int) -> HttpResponse:
+    """A file of the customer's own thread (never of an internal note), as a download."""
+    attachment = portal_attachment(request.portal_contact, attachment_id)
+    if attachment is None:
+        raise Http404
+    response: HttpResponse = FileResponse(  # type: ignore[assignment]
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.name
+    )
+    response["Content-Type"] = "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -16,13 +16,17 @@ import io
 import os
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from peyvand.common.persian import ZWNJ, clean_persian
 
@@ -293,3 +297,89 @@ def attachment_store(
             attachment.file.delete(save=False)
             raise
     return attachment
+
+
+MAX_FILES_PER_MESSAGE = 5
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file that came with a message (an upload, an email part), before it is stored."""
+
+    name: str
+    content: bytes
+    content_type: str
+
+
+def attachments_store_all(
+    *, ticket: Ticket, message: TicketMessage, files: Sequence[IncomingFile]
+) -> list[TicketAttachment]:
+    """Store every file of a message (inside the caller's transaction: one refused file
+    undoes the message too)."""
+    return [
+        attachment_store(
+            ticket=ticket,
+            message=message,
+            name=incoming.name,
+            content=incoming.content,
+            content_type=incoming.content_type,
+        )
+        for incoming in files
+    ]
+
+
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.Field):
+    """Up to :data:`MAX_FILES_PER_MESSAGE` uploaded files, each checked like every other
+    channel's (size, type by name, declaration and content); the errors name each file."""
+
+    widget = _MultipleFileInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", gettext_lazy("Attachments"))
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[IncomingFile]:
+        uploads = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if self.required and not uploads:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(uploads) > MAX_FILES_PER_MESSAGE:
+            raise ValidationError(
+                _("At most %(count)s files with one message.") % {"count": MAX_FILES_PER_MESSAGE},
+                code="too_many",
+            )
+        files: list[IncomingFile] = []
+        errors: list[ValidationError] = []
+        limit = max_attachment_bytes()
+        for upload in uploads:
+            name = str(getattr(upload, "name", "") or "")
+            if (getattr(upload, "size", 0) or 0) > limit:
+                # Refused before reading it into memory.
+                clean_name = attachment_name_clean(name)
+                errors.append(
+                    _refuse(
+                        _("“%(name)s” is %(size)s; a file may be at most %(limit)s.")
+                        % {
+                            "name": clean_name,
+                            "size": filesizeformat(upload.size),
+                            "limit": filesizeformat(limit),
+                        },
+                        "too_large",
+                    )
+                )
+                continue
+            content = upload.read()
+            declared = str(getattr(upload, "content_type", "") or "")
+            try:
+                attachment_check(name=name, content=content, content_type=declared)
+            except ValidationError as failure:
+                errors.append(failure)
+                continue
+            files.append(IncomingFile(name=name, content=content, content_type=declared))
+        if errors:
+            raise ValidationError(errors)
+        return files

@@ -12,6 +12,7 @@ from peyvand.contacts.selectors import companies_visible_to, contacts_visible_to
 from peyvand.sales.forms import RecordPickerField
 from peyvand.web.forms import StyledForm
 
+from .attachments import AttachmentsField
 from .models import (
     CannedResponse,
     ComplaintStep,
@@ -99,6 +100,7 @@ class TicketCreateForm(_TicketFields):
         max_length=50_000,
     )
     requester_email = forms.EmailField(label=gettext_lazy("Reply to email"), required=False)
+    attachments = AttachmentsField()
     is_complaint = forms.BooleanField(label=gettext_lazy("This is a complaint"), required=False)
 
     field_order = ["subject", "channel", "body", "priority", "category", "contact", "company"]
@@ -125,6 +127,7 @@ class ReplyForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=50_000,
     )
+    attachments = AttachmentsField()
     internal = forms.BooleanField(
         label=gettext_lazy("Internal note (the customer does not see it)"), required=False
     )

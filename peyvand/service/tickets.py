@@ -7,7 +7,7 @@ timeline."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from peyvand.sales.service_helpers import notify_assignee
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .assignment import ticket_pick_assignee
+from .attachments import IncomingFile, attachments_store_all
 from .models import (
     ComplaintStep,
     MessageKind,
@@ -146,6 +147,7 @@ def ticket_create(
     requester_phone: str = "",
     message_id: str = "",
     is_complaint: bool = False,
+    files: Sequence[IncomingFile] = (),
 ) -> Ticket:
     """Open a ticket with the customer's first message (an agent logging a call writes it
     for them). The SLA policy
@@ -190,7 +192,7 @@ def ticket_create(
         ticket.save()
         if tags:
             ticket.tags.set(tags)
-        TicketMessage.objects.create(
+        first = TicketMessage.objects.create(
             ticket=ticket,
             kind=MessageKind.CUSTOMER,
             body=text,
@@ -198,6 +200,7 @@ def ticket_create(
             from_email=ticket.requester_email,
             message_id=message_id[:255],
         )
+        attachments_store_all(ticket=ticket, message=first, files=files)
         _event(
             actor=actor,
             ticket=ticket,
@@ -248,10 +251,17 @@ def _locked(ticket: Ticket) -> Ticket:
 
 
 def ticket_reply(
-    *, actor: User | None, ticket: Ticket, body: str, internal: bool = False, message_id: str = ""
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body: str,
+    internal: bool = False,
+    message_id: str = "",
+    files: Sequence[IncomingFile] = (),
 ) -> TicketMessage:
     """An agent's public reply (the first one stops the first-response clock; a new ticket
-    becomes open) or an internal note, which customers never see and which stops nothing."""
+    becomes open) or an internal note, which customers never see and which stops nothing.
+    ``files`` are attached in the same transaction (the reply email carries them)."""
     _check(actor)
     errors: dict[str, list[ValidationError]] = {}
     text = _clean_body(body, errors)
@@ -267,9 +277,12 @@ def ticket_reply(
             author=actor,
             message_id=message_id[:255],
         )
+        attachments_store_all(ticket=ticket, message=message, files=files)
         if not internal and ticket.requester_email:  # emailed to the requester once committed
             transaction.on_commit(lambda: reply_email.enqueue(message.pk))
         payload: dict[str, Any] = {"message": message.pk}
+        if files:
+            payload["files"] = [incoming.name for incoming in files]
         if not internal:
             if ticket.first_responded_at is None:
                 ticket.first_responded_at = now
@@ -291,7 +304,12 @@ def ticket_reply(
 
 
 def ticket_customer_message(
-    *, ticket: Ticket, body: str, from_email: str = "", message_id: str = ""
+    *,
+    ticket: Ticket,
+    body: str,
+    from_email: str = "",
+    message_id: str = "",
+    files: Sequence[IncomingFile] = (),
 ) -> TicketMessage:
     """The customer wrote again (email, portal). A ticket waiting on them, or resolved,
     opens again and its clocks run on. A message to a merged ticket lands on the ticket it
@@ -309,6 +327,7 @@ def ticket_customer_message(
             from_email=from_email[:254],
             message_id=message_id[:255],
         )
+        attachments_store_all(ticket=ticket, message=message, files=files)
         reopened = ticket.status in {TicketStatus.WAITING, TicketStatus.RESOLVED}
         if reopened:
             ticket.status = TicketStatus.OPEN

@@ -121,7 +121,9 @@ def ticket_create_view(request: AuthenticatedRequest) -> HttpResponse:
         if contact is not None:
             initial = {"contact": contact, "company": contact.company}
             initial["requester_email"] = contact.emails.values_list("address", flat=True).first()
-    form = TicketCreateForm(request.POST or None, user=request.user, initial=initial)
+    form = TicketCreateForm(
+        request.POST or None, request.FILES or None, user=request.user, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -132,6 +134,7 @@ def ticket_create_view(request: AuthenticatedRequest) -> HttpResponse:
                 channel=data["channel"],
                 requester_email=data.get("requester_email") or "",
                 is_complaint=bool(data.get("is_complaint")),
+                files=data.get("attachments") or [],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -227,7 +230,7 @@ def _next_step(current: str) -> str:
 def ticket_reply_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
     ticket = _visible_ticket(request, ticket_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             messages.error(request, " ".join(str(error) for error in errors))
@@ -235,7 +238,11 @@ def ticket_reply_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResp
     data = form.cleaned_data
     try:
         ticket_reply(
-            actor=request.user, ticket=ticket, body=data["body"], internal=data["internal"]
+            actor=request.user,
+            ticket=ticket,
+            body=data["body"],
+            internal=data["internal"],
+            files=data.get("attachments") or [],
         )
         if data.get("then_status"):
             ticket_set_status(actor=request.user, ticket=ticket, status=data["then_status"])

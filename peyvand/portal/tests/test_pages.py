@@ -414,7 +414,7 @@ def test_the_list_and_the_thread_cost_the_same_queries_for_more_rows(
     def check() -> None:
         with django_assert_num_queries(3):  # session, contact, tickets
             portal.get("/portal/tickets/")
-        with django_assert_num_queries(4):  # session, contact, ticket, messages with authors
+        with django_assert_num_queries(5):  # session, contact, ticket, messages with authors, files
             portal.get(f"/portal/tickets/{first.pk}/")
 
     check()
