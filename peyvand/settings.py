@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "peyvand.timeline",
     "peyvand.sales",
     "peyvand.service",
+    "peyvand.knowledge",
     "peyvand.api",
     "peyvand.web",
 ]
@@ -227,6 +228,15 @@ PEYVAND_MONEY_DISPLAY = os.environ.get("PEYVAND_MONEY_DISPLAY", "toman")
 
 # Exports larger than this many rows are built in the background with a download link.
 PEYVAND_EXPORT_INLINE_LIMIT = int(os.environ.get("PEYVAND_EXPORT_INLINE_LIMIT", "10000"))
+
+# Knowledge base: "was this helpful?" votes allowed per client address per window, and
+# generated answers from an OpenAI-compatible API (off while PEYVAND_LLM_URL is empty).
+PEYVAND_KB_VOTES_PER_ADDRESS = int(os.environ.get("PEYVAND_KB_VOTES_PER_ADDRESS", "30"))
+PEYVAND_KB_VOTE_WINDOW_SECONDS = int(os.environ.get("PEYVAND_KB_VOTE_WINDOW_SECONDS", "3600"))
+PEYVAND_LLM_URL = os.environ.get("PEYVAND_LLM_URL", "")
+PEYVAND_LLM_MODEL = os.environ.get("PEYVAND_LLM_MODEL", "")
+PEYVAND_LLM_API_KEY = os.environ.get("PEYVAND_LLM_API_KEY", "")
+PEYVAND_LLM_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_LLM_TIMEOUT_SECONDS", "30"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 

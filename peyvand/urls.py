@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from peyvand.accounts.urls import app_patterns
 from peyvand.api.urls import api
+from peyvand.knowledge.urls import public_patterns as help_patterns
 from peyvand.sales.urls import public_patterns as public_form_patterns
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
     path("tasks/", include("peyvand.timeline.urls")),
     path("sales/", include("peyvand.sales.urls")),
     path("service/", include("peyvand.service.urls")),
+    path("kb/", include("peyvand.knowledge.urls")),
+    path("help/", include((help_patterns, "help"))),
     path("f/", include((public_form_patterns, "public"))),
     path("", include("peyvand.web.urls")),
 ]

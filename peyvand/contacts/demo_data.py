@@ -304,6 +304,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
             companies=companies,
             deals=max(1, contacts // 3),
         )
+    from peyvand.knowledge.demo_data import seed_knowledge_demo
+
+    with transaction.atomic():
+        seed_knowledge_demo()
     return report
 
 

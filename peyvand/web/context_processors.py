@@ -21,6 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("sales:deal_board", _("Deals"), "kanban"),
         ("sales:forecast", _("Forecast"), "graph-up-arrow"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
+        ("knowledge:article_list", _("Knowledge base"), "journal-bookmark"),
     ]
     path = request.path
     nav_items = []
