@@ -122,7 +122,9 @@ def _locked_pending(draft: AnswerDraft) -> AnswerDraft:
     return locked
 
 
-def answer_draft_approve(*, actor: User, draft: AnswerDraft, body: str | None = None) -> AnswerDraft:
+def answer_draft_approve(
+    *, actor: User, draft: AnswerDraft, body: str | None = None
+) -> AnswerDraft:
     """Send the draft (or the agent's edit of it, ``body``) to the customer as ``actor``'s
     public reply, and mark it approved. A draft is approved once: a second approval (a
     double click, two agents at once) is a ``ValidationError`` and sends nothing."""

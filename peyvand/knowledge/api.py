@@ -149,7 +149,9 @@ def list_articles(request: AuthenticatedRequest, filters: Query[ArticleFilters])
 @router.get(
     "/articles/suggest", response=list[ArticleSummaryOut], summary="Suggest articles for a question"
 )
-def suggest_articles(request: AuthenticatedRequest, filters: Query[SuggestFilters]) -> list[Article]:
+def suggest_articles(
+    request: AuthenticatedRequest, filters: Query[SuggestFilters]
+) -> list[Article]:
     """The published articles that best answer a customer's question (``portal=false``
     leaves out the portal-only ones, as for an anonymous visitor)."""
     require_permission(request.user, "read", "articles")
@@ -177,9 +179,7 @@ def update_article(request: AuthenticatedRequest, article_id: int, payload: Arti
     return _saved(actor=request.user, values=_values(payload), article=article)
 
 
-@router.get(
-    "/article-categories", response=list[CategoryOut], summary="List article categories"
-)
+@router.get("/article-categories", response=list[CategoryOut], summary="List article categories")
 def list_categories(request: AuthenticatedRequest) -> list[ArticleCategory]:
     require_permission(request.user, "read", "articles")
     return list(ArticleCategory.objects.order_by("position", "name"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -90,17 +89,17 @@ def chat_complete(
         headers["Authorization"] = f"Bearer {config.api_key}"
     request = urllib.request.Request(config.endpoint, data=payload, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=config.timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=config.timeout) as response:
             body = response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as error:
         raise LlmError(
             _("The answer service replied with an error (HTTP %(status)s).")
             % {"status": error.code}
         ) from error
-    except (TimeoutError, socket.timeout) as error:
+    except TimeoutError as error:
         raise _timeout(config) from error
     except urllib.error.URLError as error:
-        if isinstance(error.reason, TimeoutError | socket.timeout):
+        if isinstance(error.reason, TimeoutError):
             raise _timeout(config) from error
         raise LlmError(_("The answer service could not be reached.")) from error
     except (OSError, ValueError, http.client.HTTPException) as error:

@@ -79,9 +79,10 @@ def _public_article(article_id: int) -> Article:
 
 def _has_voted(request: HttpRequest, article: Article) -> bool:
     session_key = request.session.session_key
-    return bool(session_key) and ArticleVote.objects.filter(
-        article=article, voter=voter_key(session_key or "")
-    ).exists()
+    return (
+        bool(session_key)
+        and ArticleVote.objects.filter(article=article, voter=voter_key(session_key or "")).exists()
+    )
 
 
 def help_article(request: HttpRequest, article_id: int) -> HttpResponse:

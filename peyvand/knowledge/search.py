@@ -10,8 +10,8 @@ A text becomes search words in the same way on write (``Article.search_title`` /
    turns the remaining ZWNJ into spaces; the text is split into words and ``search_key``
    removes punctuation from each;
 3. stop words go, and a light stemmer strips plural and adjective suffixes written without
-   a ZWNJ (ها/های/هایی, ان, ات, ی/ای, the possessive م) until none is left, never below
-   three letters.
+   a ZWNJ (ها/های/هایی, ان, ات, ی/ای, the possessive م and the spoken مو) until none is
+   left, never below three letters.
 
 Candidate articles are found in SQL (an article whose title or body has any query word:
 ``LIKE '% word %'`` on the stored columns, which behaves the same on SQLite and
@@ -48,19 +48,19 @@ BODY_WEIGHT = 1.0
 MAX_QUERY_WORDS = 40
 MIN_STEM = 3
 
-STOP_WORDS: frozenset[str] = frozenset(
-    normalize_text(word)
-    for word in (
-        # Persian function words, pronouns and question words
-        "و در به از که را با این آن برای تا چه چرا چطور چگونه چطوری چجوری آیا است هست نیست"
-        " بود بودم شد شده شود میشود میشه می نمی یک من ما شما او آنها ایشان مرا مرا خود"
-        " هم اما ولی یا اگر نیز روی بر پس چی چیه کجا کی کدام چند چقدر دیگر همه هر باید"
-        " کنم کنید کند کنیم کرد کردم کردن کرده داشت دارم دارید دارد داریم ها های ای"
-        " تو اون این رو یه الان لطفا لطفاً سلام ممنون مرسی خواهش متشکرم باشه باشد"
-        # English ones, for the few who search in English
-        " a an the is are was to of in on for and or how what why can i my me do does"
-    ).split()
+_STOP_WORDS_TEXT = (
+    # Persian function words, pronouns, question words and greetings
+    "و در به از که را با این آن برای تا چه چرا چطور چگونه چطوری چجوری آیا است هست نیست"
+    " بود بودم شد شده شود میشود میشه می نمی یک من ما شما او آنها ایشان مرا خود"
+    " هم اما ولی یا اگر نیز روی بر پس چی چیه کجا کی کدام چند چقدر دیگر همه هر باید"
+    " کنم کنید کند کنیم کرد کردم کردن کرده داشت دارم دارید دارد داریم ها های ای"
+    # verb endings and suffixes written apart ("بسته ام", "رفته اند")
+    " ام اید ایم اند"
+    " تو اون رو یه الان لطفا لطفاً سلام ممنون مرسی خواهش متشکرم باشه باشد"
+    # English ones, for the few who search in English
+    " a an the is are was to of in on for and or how what why can i my me do does"
 )
+STOP_WORDS: frozenset[str] = frozenset(map(normalize_text, _STOP_WORDS_TEXT.split()))
 
 # Suffixes joined to their word by a ZWNJ: clearly suffixes, dropped before the split.
 _ZWNJ_SUFFIX_RE = re.compile(
@@ -69,7 +69,8 @@ _ZWNJ_SUFFIX_RE = re.compile(
 )
 _ZWNJ_PREFIX_RE = re.compile(r"(?<!\w)ن?می" + ZWNJ)
 # Suffixes written without a ZWNJ, longest first; stripped while the stem keeps three letters.
-_SUFFIXES: tuple[str, ...] = ("هایی", "های", "ها", "ان", "ات", "ای", "ی", "م")
+# «مو» is the spoken possessive with the object marker: «رمزمو» is «رمزم را».
+_SUFFIXES: tuple[str, ...] = ("هایی", "های", "ها", "مو", "ان", "ات", "ای", "ی", "م")
 _WORD_SPLIT_RE = re.compile(r"[^\w]+")
 
 
@@ -206,7 +207,10 @@ def rank(queryset: QuerySet[Article], text: str, *, limit: int | None = 20) -> l
         average_body=stats.average_body,
     )
     ranked = sorted(
-        (Ranked(article, round(score, 9)) for article, score in zip(candidates, scores, strict=True)),
+        (
+            Ranked(article, round(score, 9))
+            for article, score in zip(candidates, scores, strict=True)
+        ),
         key=lambda item: (-item.score, -item.article.pk),
     )
     return ranked if limit is None else ranked[:limit]

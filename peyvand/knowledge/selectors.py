@@ -44,10 +44,14 @@ def articles_filtered(
     articles = articles_visible_to(user)
     category = str(filters.get("category") or "")
     if category:
-        articles = articles.filter(category_id=int(category)) if category.isdigit() else articles.none()
+        articles = (
+            articles.filter(category_id=int(category)) if category.isdigit() else articles.none()
+        )
     status = str(filters.get("status") or "")
     if status:
-        articles = articles.filter(status=status) if status in ArticleStatus.values else articles.none()
+        articles = (
+            articles.filter(status=status) if status in ArticleStatus.values else articles.none()
+        )
     audience = str(filters.get("audience") or "")
     if audience:
         articles = (
