@@ -94,34 +94,32 @@ class CategoryOut(Schema):
     position: int
 
 
-def _values(payload: ArticleIn) -> dict[str, Any]:
+def _saved(*, actor: Any, payload: ArticleIn, article: Article | None = None) -> Article:
+    """``article_save`` with the payload, its errors named as the API names the fields
+    (``category_id``); an unknown category id is "No such record." with the other errors."""
     values = payload.dict(exclude_unset=True)
+    if article is None:
+        values = {"status": payload.status, "audience": payload.audience, **values}
+    unknown_category = False
     if "category_id" in values:
         category_id = values.pop("category_id")
         category = None
         if category_id is not None:
             category = ArticleCategory.objects.filter(pk=category_id).first()
-            if category is None:
-                raise ValidationError(
-                    {"category_id": [ValidationError(_("No such record."), code="does_not_exist")]}
-                )
+            unknown_category = category is None
         values["category"] = category
-    return values
-
-
-def _saved(*, actor: Any, values: dict[str, Any], article: Article | None = None) -> Article:
-    """``article_save``, its errors named as the API names the fields (``category_id``)."""
     try:
         return article_save(actor=actor, values=values, article=article)
     except ValidationError as error:
         if not hasattr(error, "error_dict"):
             raise
-        raise ValidationError(
-            {
-                ("category_id" if field == "category" else field): messages
-                for field, messages in error.error_dict.items()
-            }
-        ) from error
+        errors = {
+            ("category_id" if field == "category" else field): messages
+            for field, messages in error.error_dict.items()
+        }
+        if unknown_category:
+            errors["category_id"] = [ValidationError(_("No such record."), code="does_not_exist")]
+        raise ValidationError(errors) from error
 
 
 @router.get("/articles", response=PageOut[ArticleOut], summary="List or search articles")
@@ -168,15 +166,14 @@ def get_article(request: AuthenticatedRequest, article_id: int) -> Article:
 @router.post("/articles", response={201: ArticleOut}, summary="Create an article")
 def create_article(request: AuthenticatedRequest, payload: ArticleIn) -> Status[Article]:
     require_permission(request.user, "write", "articles")
-    values = {"status": payload.status, "audience": payload.audience, **_values(payload)}
-    return Status(201, _saved(actor=request.user, values=values))
+    return Status(201, _saved(actor=request.user, payload=payload))
 
 
 @router.patch("/articles/{article_id}", response=ArticleOut, summary="Change an article")
 def update_article(request: AuthenticatedRequest, article_id: int, payload: ArticleIn) -> Article:
     require_permission(request.user, "write", "articles")
     article = articles_visible_to(request.user).get(pk=article_id)
-    return _saved(actor=request.user, values=_values(payload), article=article)
+    return _saved(actor=request.user, payload=payload, article=article)
 
 
 @router.get("/article-categories", response=list[CategoryOut], summary="List article categories")
