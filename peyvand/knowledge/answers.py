@@ -112,7 +112,7 @@ def _locked_pending(draft: AnswerDraft) -> AnswerDraft:
             {
                 "status": [
                     ValidationError(
-                        _("This draft has already been %(decision)s.")
+                        _("This draft has already been decided: %(decision)s.")
                         % {"decision": locked.get_status_display()},
                         code="decided",
                     )
