@@ -30,7 +30,8 @@ SEARCH_LOG_WINDOW = 600
 
 def help_home(request: HttpRequest) -> HttpResponse:
     """Categories with their articles, and the most read ones."""
-    articles = list(articles_published(portal=False).order_by("title", "id"))
+    articles = articles_published(portal=False).only("id", "title", "category_id")
+    articles = articles.order_by("title", "id")
     by_category: dict[int, list[Article]] = {}
     for article in articles:
         by_category.setdefault(article.category_id, []).append(article)

@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db.models import Avg, Count, Q, QuerySet
 
@@ -154,35 +153,71 @@ def _matching(terms: Sequence[str]) -> Q:
     return condition
 
 
+class Counts(NamedTuple):
+    """How often each query word occurs in a document's title and body, and their
+    lengths in words."""
+
+    title: Mapping[str, int]
+    title_length: int
+    body: Mapping[str, int]
+    body_length: int
+
+
+def counts_of(terms: Sequence[str], title: Sequence[str], body: Sequence[str]) -> Counts:
+    """:class:`Counts` from a document's word lists."""
+    return Counts(
+        {term: title.count(term) for term in terms},
+        len(title),
+        {term: body.count(term) for term in terms},
+        len(body),
+    )
+
+
+def _stored_counts(terms: Sequence[str], row: tuple[Any, ...]) -> Counts:
+    """:class:`Counts` from the stored columns (`` a b a ``), counted in C: with every
+    space doubled each word has its own two spaces, so ``str.count`` is exact."""
+    _pk, search_title, search_body, title_length, body_length = row
+    title = search_title.replace(" ", "  ")
+    body = search_body.replace(" ", "  ")
+    return Counts(
+        {term: title.count(f" {term} ") for term in terms},
+        title_length,
+        {term: body.count(f" {term} ") for term in terms},
+        body_length,
+    )
+
+
 def bm25f(
     terms: Sequence[str],
-    documents: Iterable[tuple[Sequence[str], Sequence[str]]],
+    documents: Sequence[Counts],
     *,
     total: int,
     average_title: float,
     average_body: float,
 ) -> list[float]:
-    """BM25F scores of ``documents`` (title words, body words) for ``terms``; document
-    frequencies are counted among ``documents`` (every document that has a query word must
-    be among them), ``total`` is the size of the collection."""
-    rows = [(Counter(title), len(title), Counter(body), len(body)) for title, body in documents]
+    """BM25F scores of ``documents`` for ``terms``. Document frequencies are counted among
+    ``documents`` (every document that has a query word must be among them); ``total`` is
+    the size of the collection."""
     frequency = {
-        term: sum(1 for title, _tl, body, _bl in rows if term in title or term in body)
+        term: sum(1 for doc in documents if doc.title[term] or doc.body[term]) for term in terms
+    }
+    idf = {
+        term: math.log(1 + (total - frequency[term] + 0.5) / (frequency[term] + 0.5))
         for term in terms
+        if frequency[term]
     }
     scores = []
-    for title, title_length, body, body_length in rows:
+    for doc in documents:
+        title_norm = 1 - B + B * doc.title_length / average_title
+        body_norm = 1 - B + B * doc.body_length / average_body
         score = 0.0
-        for term in terms:
-            if not frequency[term]:
-                continue
-            weighted = TITLE_WEIGHT * title[term] / (
-                1 - B + B * title_length / average_title
-            ) + BODY_WEIGHT * body[term] / (1 - B + B * body_length / average_body)
-            if not weighted:
-                continue
-            idf = math.log(1 + (total - frequency[term] + 0.5) / (frequency[term] + 0.5))
-            score += idf * weighted * (K1 + 1) / (weighted + K1)
+        for term, weight in idf.items():
+            weighted = (
+                TITLE_WEIGHT * doc.title[term] / title_norm
+                + BODY_WEIGHT * doc.body[term] / body_norm
+            )
+            if weighted:
+                score += weight * weighted * (K1 + 1) / (weighted + K1)
         scores.append(score)
     return scores
 
@@ -191,29 +226,36 @@ def rank(queryset: QuerySet[Article], text: str, *, limit: int | None = 20) -> l
     """The articles of ``queryset`` that share a word with ``text``, best first.
 
     The statistics (collection size, average lengths) are those of ``queryset``, so an
-    article's score does not depend on drafts or articles the reader cannot see."""
+    article's score does not depend on drafts or articles the reader cannot see. Only the
+    search columns of the candidates are read; the articles shown are fetched after."""
     terms = query_words(text)
     if not terms:
         return []
     stats = _stats(queryset)
-    candidates = list(queryset.filter(_matching(terms)).select_related("category"))
-    if not candidates:
+    rows = list(
+        queryset.filter(_matching(terms)).values_list(
+            "pk", "search_title", "search_body", "title_length", "body_length"
+        )
+    )
+    if not rows:
         return []
     scores = bm25f(
         terms,
-        ((article.search_title.split(), article.search_body.split()) for article in candidates),
+        [_stored_counts(terms, row) for row in rows],
         total=stats.documents,
         average_title=stats.average_title,
         average_body=stats.average_body,
     )
-    ranked = sorted(
-        (
-            Ranked(article, round(score, 9))
-            for article, score in zip(candidates, scores, strict=True)
-        ),
-        key=lambda item: (-item.score, -item.article.pk),
+    best = sorted(
+        ((round(score, 9), row[0]) for row, score in zip(rows, scores, strict=True)),
+        key=lambda pair: (-pair[0], -pair[1]),
     )
-    return ranked if limit is None else ranked[:limit]
+    if limit is not None:
+        best = best[:limit]
+    articles = queryset.model.objects.select_related("category").in_bulk(
+        [pk for _score, pk in best]
+    )
+    return [Ranked(articles[pk], score) for score, pk in best if pk in articles]
 
 
 def articles_published(*, portal: bool) -> QuerySet[Article]:

@@ -13,6 +13,7 @@ from peyvand.knowledge.search import (
     articles_search,
     articles_suggest,
     bm25f,
+    counts_of,
     rank,
     ticket_suggestions,
 )
@@ -83,9 +84,13 @@ def test_arabic_letters_digits_and_zwnj_find_the_persian_article(
 
 def test_scores_are_the_bm25f_formula(shelf: dict[str, Article]) -> None:
     """Two documents, one query word: the title hit outweighs two body hits."""
+    terms = ["رمز"]
     scores = bm25f(
-        ["رمز"],
-        [(["رمز", "عبور"], ["صفحه"]), (["ورود"], ["رمز", "رمز", "صفحه", "کاربر"])],
+        terms,
+        [
+            counts_of(terms, ["رمز", "عبور"], ["صفحه"]),
+            counts_of(terms, ["ورود"], ["رمز", "رمز", "صفحه", "کاربر"]),
+        ],
         total=10,
         average_title=2.0,
         average_body=3.0,
@@ -105,8 +110,17 @@ def test_candidates_are_filtered_in_sql_in_two_queries(shelf: dict[str, Article]
     with CaptureQueriesContext(connection) as queries:
         ranked = rank(Article.objects.filter(status="published"), "رمز")
     assert [item.article.title for item in ranked] == ["بازیابی رمز عبور"]
-    assert len(queries) == 2  # the collection's figures, then the matching rows
+    # the collection's figures, the matching rows' search columns, the articles shown
+    assert len(queries) == 3
     assert "LIKE" in queries[1]["sql"].upper()
+
+
+def test_repeated_words_are_counted_exactly() -> None:
+    """The stored column is counted with ``str.count``: adjacent repeats must all count."""
+    once = make_article("راهنما", "رمز کوتاه و بلند و متن")
+    twice = make_article("راهنما", "رمز رمز و بلند و متن")
+    scored = {item.article.pk: item.score for item in rank(Article.objects.all(), "رمز")}
+    assert scored[twice.pk] > scored[once.pk]
 
 
 def test_equal_scores_keep_the_newest_first() -> None:
