@@ -141,9 +141,8 @@ def plain_text(text: str) -> str:
     lines = []
     for line in text.splitlines():
         line = line.strip()
-        heading = _HEADING_RE.match(line)
-        bullet = _BULLET_RE.match(line)
-        lines.append(heading.group(2) if heading else bullet.group(1) if bullet else line)
+        marked = _HEADING_RE.match(line) or _BULLET_RE.match(line) or _NUMBERED_RE.match(line)
+        lines.append(marked.groups()[-1] if marked else line)
     return "\n".join(lines).strip()
 
 

@@ -52,7 +52,7 @@ def test_only_http_and_https_links_become_links() -> None:
 
 
 def test_plain_text_and_excerpt_drop_the_marks() -> None:
-    text = "## عنوان\n- **یک** [پیوند](https://a.ir)\nمتن"
-    assert plain_text(text) == "عنوان\nیک پیوند\nمتن"
+    text = "## عنوان\n- **یک** [پیوند](https://a.ir)\n۲. دو\nمتن"
+    assert plain_text(text) == "عنوان\nیک پیوند\nدو\nمتن"
     assert excerpt("کلمه " * 10, length=20) == "کلمه کلمه کلمه کلمه…"
     assert excerpt("کوتاه") == "کوتاه"
