@@ -45,7 +45,9 @@ def articles_filtered(
     category = str(filters.get("category") or "")
     if category:
         articles = (
-            articles.filter(category_id=int(category)) if category.isdigit() else articles.none()
+            articles.filter(category_id=int(category))
+            if category.isdigit() and len(category) <= 18  # beyond that it is no id
+            else articles.none()
         )
     status = str(filters.get("status") or "")
     if status:
