@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "peyvand.feedback",
     "peyvand.portal",
     "peyvand.integrations",
+    "peyvand.knowledge",
     "peyvand.api",
     "peyvand.web",
 ]
@@ -248,6 +249,14 @@ PEYVAND_SURVEY_VALID_DAYS = int(os.environ.get("PEYVAND_SURVEY_VALID_DAYS", "30"
 PEYVAND_SURVEY_REQUESTS_PER_ADDRESS = int(
     os.environ.get("PEYVAND_SURVEY_REQUESTS_PER_ADDRESS", "60")
 )
+# Knowledge base: "was this helpful?" votes allowed per client address per window, and
+# generated answers from an OpenAI-compatible API (off while PEYVAND_LLM_URL is empty).
+PEYVAND_KB_VOTES_PER_ADDRESS = int(os.environ.get("PEYVAND_KB_VOTES_PER_ADDRESS", "30"))
+PEYVAND_KB_VOTE_WINDOW_SECONDS = int(os.environ.get("PEYVAND_KB_VOTE_WINDOW_SECONDS", "3600"))
+PEYVAND_LLM_URL = os.environ.get("PEYVAND_LLM_URL", "")
+PEYVAND_LLM_MODEL = os.environ.get("PEYVAND_LLM_MODEL", "")
+PEYVAND_LLM_API_KEY = os.environ.get("PEYVAND_LLM_API_KEY", "")
+PEYVAND_LLM_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_LLM_TIMEOUT_SECONDS", "30"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 

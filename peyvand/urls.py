@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from peyvand.accounts.urls import app_patterns
 from peyvand.api.urls import api
+from peyvand.knowledge.urls import public_patterns as help_patterns
 from peyvand.sales.urls import public_patterns as public_form_patterns
 from peyvand.service.support_views import support_request
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("service/", include("peyvand.service.urls")),
     path("feedback/", include("peyvand.feedback.urls")),
     path("integrations/", include("peyvand.integrations.urls")),
+    path("kb/", include("peyvand.knowledge.urls")),
+    path("help/", include((help_patterns, "help"))),
     path("f/", include((public_form_patterns, "public"))),
     path("support/", support_request, name="support_request"),
     path("portal/", include("peyvand.portal.urls")),

@@ -28,6 +28,7 @@ Area = Literal[
     "products",
     "pipelines",
     "tickets",
+    "articles",
     "settings",
 ]
 Action = Literal["read", "write", "delete"]
@@ -42,12 +43,15 @@ AREAS: tuple[Area, ...] = (
     "products",
     "pipelines",
     "tickets",
+    "articles",
     "settings",
 )
 
 _WORKING_AREAS: frozenset[str] = frozenset({"contacts", "companies", "timeline", "tasks"})
 # Everyone who talks to customers may log a ticket (a phone call to sales is one too).
 _SERVICE: frozenset[str] = frozenset({"tickets"})
+# Everyone signed in reads the knowledge base; support and managers write it.
+_ARTICLES: frozenset[str] = frozenset({"articles"})
 # Everyone who works in Peyvand reads the sales side; who may change it depends on the role.
 _SALES_READ: frozenset[str] = frozenset({"leads", "deals", "products", "pipelines"})
 
@@ -59,27 +63,27 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "delete": frozenset(AREAS),
     },
     Role.MANAGER: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
-        "write": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "write": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
         "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets"},
     },
     Role.SALES: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
         "write": _WORKING_AREAS | {"leads", "deals"} | _SERVICE,
         "delete": frozenset({"tasks"}),
     },
     Role.SUPPORT: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
-        "write": _WORKING_AREAS | _SERVICE,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "write": _WORKING_AREAS | _SERVICE | _ARTICLES,
         "delete": frozenset({"tasks"}),
     },
     Role.MARKETING: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
         "write": _WORKING_AREAS | {"leads"},
         "delete": frozenset({"tasks"}),
     },
     Role.READ_ONLY: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
         "write": frozenset(),
         "delete": frozenset(),
     },

@@ -313,6 +313,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
         from peyvand.portal.demo_data import seed_portal_demo
 
         seed_portal_demo(people[0])
+    from peyvand.knowledge.demo_data import seed_knowledge_demo
+
+    with transaction.atomic():
+        seed_knowledge_demo()
     return report
 
 

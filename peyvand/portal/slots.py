@@ -2,30 +2,27 @@
 on them. Each returns "nothing" until its part exists; the lead wires them here, once.
 
 * Knowledge base: on the new-ticket page, articles suggested for the question being typed
-  appear in ``#portal-knowledge-suggestions``. When the knowledge app ships the include
-  ``knowledge/_suggestions.html`` it is picked up automatically and rendered with
-  ``query`` (the subject and message typed so far, empty on a fresh page).
+  appear in ``#portal-knowledge-suggestions`` (refreshed as the customer types, and on a
+  ticket still waiting for its first answer) — :func:`knowledge_suggestions`.
 * Customer satisfaction: a resolved or closed ticket shows a "rate this" link to the
   feedback app's survey for the ticket (:func:`rating_url`).
 """
 
 from __future__ import annotations
 
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
-
+from peyvand.knowledge.models import Article
+from peyvand.knowledge.search import articles_suggest
 from peyvand.service.models import Ticket
 
-KNOWLEDGE_SUGGESTIONS_TEMPLATE = "knowledge/_suggestions.html"
+# Suggestions look at this much of what the customer typed.
+SUGGESTION_TEXT_LIMIT = 2000
 
 
-def knowledge_suggestions_template() -> str | None:
-    """The knowledge base's suggestions include, when that app is installed."""
-    try:
-        get_template(KNOWLEDGE_SUGGESTIONS_TEMPLATE)
-    except TemplateDoesNotExist:
-        return None
-    return KNOWLEDGE_SUGGESTIONS_TEMPLATE
+def knowledge_suggestions(text: str) -> list[Article]:
+    """Published articles (public and portal-only) that may answer the customer's question,
+    best first; none for an empty question."""
+    text = str(text or "").strip()[:SUGGESTION_TEXT_LIMIT]
+    return articles_suggest(text, portal=True) if text else []
 
 
 def rating_url(ticket: Ticket) -> str | None:

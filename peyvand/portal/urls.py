@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="sign_out"),
     path("tickets/", views.ticket_list, name="tickets"),
     path("tickets/new/", views.ticket_new, name="ticket_new"),
+    path("tickets/new/suggestions/", views.suggestions, name="suggestions"),
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
     path("tickets/<int:ticket_id>/solved/", views.ticket_solved, name="ticket_solved"),

@@ -27,7 +27,7 @@ from peyvand.common.pagination import keyset_page
 from peyvand.contacts.models import ConsentMethod, ConsentStatus
 from peyvand.contacts.services import contact_set_consent, contact_update
 from peyvand.sales.quote_pdf import quote_pdf
-from peyvand.service.models import Ticket, TicketChannel, TicketStatus
+from peyvand.service.models import MessageKind, Ticket, TicketChannel, TicketStatus
 from peyvand.service.tickets import ticket_create, ticket_customer_message, ticket_set_status
 from peyvand.web.form_errors import add_service_errors
 
@@ -240,8 +240,8 @@ def _new_ticket_context(form: TicketForm) -> dict[str, Any]:
         question = f"{form.data.get('subject', '')} {form.data.get('message', '')}".strip()
     return {
         "form": form,
-        "knowledge_suggestions_template": slots.knowledge_suggestions_template(),
-        "question": question,
+        "suggestions": slots.knowledge_suggestions(question),
+        "suggestions_for": "customer",
     }
 
 
@@ -291,10 +291,11 @@ def _render_ticket(
     request: PortalRequest, ticket: Ticket, form: ReplyForm | None = None, status: int = 200
 ) -> HttpResponse:
     can_reply = ticket.status != TicketStatus.CLOSED
+    thread = list(portal_messages(ticket))
     context = {
         "ticket": ticket,
         "status": _status(ticket),
-        "thread": portal_messages(ticket),
+        "thread": thread,
         "form": (form or ReplyForm()) if can_reply else None,
         "can_confirm": ticket.status in CONFIRMABLE,
         "rating_url": (
@@ -303,6 +304,13 @@ def _render_ticket(
             else None
         ),
         "is_finished": ticket.status in {TicketStatus.RESOLVED, TicketStatus.CLOSED},
+        # Until support answers, the knowledge base may already have the answer.
+        "suggestions": (
+            slots.knowledge_suggestions(f"{ticket.subject} {thread[0].body}")
+            if thread and not any(message.kind != MessageKind.CUSTOMER for message in thread)
+            else []
+        ),
+        "suggestions_for": "customer",
     }
     return render(request, "portal/ticket.html", context, status=status)
 
@@ -469,3 +477,12 @@ def attachment_download(request: PortalRequest, attachment_id: int) -> HttpRespo
     response["Content-Type"] = "application/octet-stream"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@portal_required
+@require_http_methods(["GET"])
+def suggestions(request: PortalRequest) -> HttpResponse:
+    """Articles for the question being typed on the new-ticket form (fetched by htmx)."""
+    question = f"{request.GET.get('subject', '')} {request.GET.get('message', '')}"
+    context = {"suggestions": slots.knowledge_suggestions(question), "suggestions_for": "customer"}
+    return render(request, "knowledge/_suggestions.html", context)

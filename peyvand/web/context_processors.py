@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("service:inbox", _("Tickets"), "life-preserver"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
         ("service:sla_report", _("Reports"), "bar-chart-line"),
+        ("knowledge:article_list", _("Knowledge base"), "journal-bookmark"),
     ]
     path = request.path
     nav_items = []

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from peyvand.accounts.models import Role, User
 from peyvand.contacts.models import Contact
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.portal.session import CONTACT_KEY, SEEN_KEY
@@ -81,3 +82,8 @@ def request_code(client: Client, address: str) -> Any:
 
 def enter_code(client: Client, code: str) -> Any:
     return client.post("/portal/sign-in/code/", {"code": code})
+
+
+@pytest.fixture
+def agent(make_user: Any) -> User:
+    return make_user(role=Role.SUPPORT, first_name="امید")

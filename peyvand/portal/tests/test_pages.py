@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from peyvand.accounts.models import Role, User
+from peyvand.accounts.models import User
 from peyvand.contacts.models import ConsentStatus, Contact, ContactConsent
 from peyvand.feedback.models import Survey
 from peyvand.service.models import MessageKind, Ticket, TicketMessage, TicketStatus
@@ -21,11 +21,6 @@ from .conftest import signed_in_client
 from .factories import make_quote, open_ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def agent(make_user: Any) -> User:
-    return make_user(role=Role.SUPPORT, first_name="امید")
 
 
 def _once() -> str:

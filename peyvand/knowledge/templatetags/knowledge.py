@@ -1,0 +1,60 @@
+"""Template tags for the knowledge base hooks on other pages (the agent's ticket page, the
+customer portal): suggested articles, pending answer drafts, and safe article text.
+
+    {% load knowledge %}
+    {% ticket_suggestions ticket as suggestions %}
+    {% include "knowledge/_suggestions.html" %}
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString
+
+from peyvand.service.models import Ticket
+
+from ..answers import generated_answers_enabled
+from ..markup import excerpt, render_markup
+from ..models import AnswerDraft, AnswerDraftStatus, Article
+from ..search import articles_suggest
+from ..search import ticket_suggestions as suggestions_for_ticket
+
+register = template.Library()
+
+
+@register.simple_tag(name="ticket_suggestions")
+def ticket_suggestions_tag(ticket: Ticket, portal: bool = True, limit: int = 3) -> list[Article]:
+    """The best published articles for a ticket's subject and customer messages."""
+    return suggestions_for_ticket(ticket, portal=portal, limit=limit)
+
+
+@register.simple_tag(name="article_suggestions")
+def article_suggestions_tag(text: str, portal: bool = False, limit: int = 3) -> list[Article]:
+    """The best published articles for a question being typed (the portal's new-ticket
+    form)."""
+    return articles_suggest(str(text or ""), portal=portal, limit=limit)
+
+
+@register.simple_tag(name="pending_answer_drafts")
+def pending_answer_drafts_tag(ticket: Ticket) -> list[AnswerDraft]:
+    return list(
+        ticket.answer_drafts.filter(status=AnswerDraftStatus.PENDING)
+        .prefetch_related("source_articles")
+        .order_by("-id")
+    )
+
+
+@register.simple_tag(name="generated_answers_enabled")
+def generated_answers_enabled_tag() -> bool:
+    return generated_answers_enabled()
+
+
+@register.filter(name="article_html")
+def article_html(text: str) -> SafeString:
+    """Article text as safe HTML (see ``markup.render_markup``)."""
+    return render_markup(str(text or ""))
+
+
+@register.filter(name="article_excerpt")
+def article_excerpt(text: str, length: int = 180) -> str:
+    return excerpt(str(text or ""), int(length))
