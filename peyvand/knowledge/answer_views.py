@@ -19,23 +19,11 @@ from django.views.decorators.http import require_POST
 from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.service.models import MessageKind, Ticket
-from peyvand.service.selectors import tickets_visible_to
+from peyvand.service.selectors import ticket_visible_or_404
 from peyvand.web.form_errors import flash_service_errors
 
 from .answers import answer_draft_approve, answer_draft_create, answer_draft_discard
 from .models import AnswerDraft, AnswerDraftStatus
-
-
-def _visible_ticket(request: AuthenticatedRequest, ticket_id: int) -> Ticket:
-    ticket = (
-        tickets_visible_to(request.user)
-        .select_related("contact", "company")
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if ticket is None:
-        raise Http404
-    return ticket
 
 
 def _pending_draft(ticket: Ticket, draft_id: int) -> AnswerDraft:
@@ -58,7 +46,7 @@ def _back(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse:
 def ticket_answer(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     """The ticket's question, the suggested articles and the answer drafts."""
     require_permission(request.user, "read", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     context = {
         "ticket": ticket,
         "customer_messages": ticket.messages.filter(kind=MessageKind.CUSTOMER),
@@ -73,7 +61,7 @@ def ticket_answer(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse
 @require_POST
 def answer_draft_create_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     try:
         answer_draft_create(actor=request.user, ticket=ticket)
     except ValidationError as error:
@@ -89,7 +77,7 @@ def answer_draft_approve_view(
     request: AuthenticatedRequest, ticket_id: int, draft_id: int
 ) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     draft = _pending_draft(ticket, draft_id)
     body = request.POST.get("body")
     try:
@@ -109,7 +97,7 @@ def answer_draft_discard_view(
     request: AuthenticatedRequest, ticket_id: int, draft_id: int
 ) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     draft = _pending_draft(ticket, draft_id)
     try:
         answer_draft_discard(actor=request.user, draft=draft)

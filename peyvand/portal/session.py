@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -80,13 +81,13 @@ def portal_contact(request: HttpRequest) -> Contact | None:
 
 
 def portal_required(
-    view: Callable[Concatenate[PortalRequest, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    view: Callable[Concatenate[PortalRequest, P], HttpResponseBase],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponseBase]:
     """For portal pages: a signed-in customer, or a redirect to the sign-in page (back here
     afterwards). The page speaks the customer's chosen language and is never cached."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         contact = portal_contact(request)
         if contact is None:
             target = reverse("portal:sign_in")

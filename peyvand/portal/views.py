@@ -27,6 +27,7 @@ from peyvand.common.pagination import keyset_page
 from peyvand.contacts.models import ConsentMethod, ConsentStatus
 from peyvand.contacts.services import contact_set_consent, contact_update
 from peyvand.sales.quote_pdf import quote_pdf
+from peyvand.service.attachments import attachment_response
 from peyvand.service.models import MessageKind, Ticket, TicketChannel, TicketStatus
 from peyvand.service.tickets import ticket_create, ticket_customer_message, ticket_set_status
 from peyvand.web.form_errors import add_service_errors
@@ -466,17 +467,12 @@ def consent(request: PortalRequest) -> HttpResponse:
 
 
 @portal_required
-def attachment_download(request: PortalRequest, attachment_id: int) -> HttpResponse:
+def attachment_download(request: PortalRequest, attachment_id: int) -> FileResponse:
     """A file of the customer's own thread (never of an internal note), as a download."""
     attachment = portal_attachment(request.portal_contact, attachment_id)
     if attachment is None:
         raise Http404
-    response: HttpResponse = FileResponse(  # type: ignore[assignment]
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name
-    )
-    response["Content-Type"] = "application/octet-stream"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
 
 
 @portal_required

@@ -24,6 +24,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -383,3 +384,14 @@ class AttachmentsField(forms.Field):
         if errors:
             raise ValidationError(errors)
         return files
+
+
+def attachment_response(attachment: TicketAttachment) -> FileResponse:
+    """A stored file as a download, never rendered inline (a customer's HTML or SVG must
+    not run in anyone's session), under its clean name."""
+    response = FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.name
+    )
+    response["Content-Type"] = "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from peyvand.accounts.models import ObjectType, Role
 from peyvand.accounts.permissions import has_permission
@@ -37,6 +38,20 @@ def tickets_visible_to(user: User | AnonymousUser | None) -> QuerySet[Ticket]:
     if user.role in {Role.SUPPORT, Role.MANAGER}:
         condition |= Q(assignee__isnull=True, team__isnull=True)
     return tickets.filter(condition)
+
+
+def ticket_visible_or_404(user: User | AnonymousUser | None, ticket_id: int) -> Ticket:
+    """One ticket ``user`` may see, with what its pages show; 404 for anything else (a
+    ticket that does not exist and one that is not theirs look the same)."""
+    ticket = (
+        tickets_visible_to(user)
+        .select_related("contact", "company", "deal", "assignee", "team", "category", "sla_policy")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise Http404
+    return ticket
 
 
 TICKET_SORTS: dict[str, list[str]] = {

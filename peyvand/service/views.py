@@ -4,6 +4,7 @@ ticket by hand, and canned responses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -24,6 +25,7 @@ from peyvand.timeline.models import Event
 from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.redirects import redirect_after_save
 
+from .attachments import attachment_response
 from .canned import canned_delete, canned_render, canned_save, canned_visible_to
 from .forms import (
     CannedResponseForm,
@@ -45,7 +47,12 @@ from .models import (
     TicketPriority,
     TicketStatus,
 )
-from .selectors import TICKET_SORTS, tickets_filtered, tickets_visible_to
+from .selectors import (
+    TICKET_SORTS,
+    ticket_visible_or_404,
+    tickets_filtered,
+    tickets_visible_to,
+)
 from .tickets import (
     ticket_complaint_step,
     ticket_create,
@@ -55,18 +62,6 @@ from .tickets import (
 )
 
 _FILTER_KEYS = ("view", "status", "priority", "category", "assignee", "team", "sla", "tag", "q")
-
-
-def _visible_ticket(request: AuthenticatedRequest, ticket_id: int) -> Ticket:
-    ticket = (
-        tickets_visible_to(request.user)
-        .select_related("contact", "company", "deal", "assignee", "team", "category", "sla_policy")
-        .filter(pk=ticket_id)
-        .first()
-    )
-    if ticket is None:
-        raise Http404
-    return ticket
 
 
 @login_required
@@ -153,7 +148,7 @@ def ticket_create_view(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def ticket_edit(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     form = TicketEditForm(request.POST or None, user=request.user, ticket=ticket)
     if request.method == "POST" and form.is_valid():
         try:
@@ -187,7 +182,7 @@ def _canned_choices(request: AuthenticatedRequest, ticket: Ticket) -> list[dict[
 @login_required
 def ticket_detail(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "read", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     thread = list(
         ticket.messages.select_related("author")
         .prefetch_related("attachments")
@@ -225,11 +220,26 @@ def _next_step(current: str) -> str:
     return steps[min(steps.index(current) + 1, len(steps) - 1)]
 
 
+def _act(
+    request: AuthenticatedRequest, ticket: Ticket, action: Callable[[], object], success: str = ""
+) -> HttpResponse:
+    """Run one service call from a button on the ticket's page and go back to it, with its
+    errors (or ``success``) as messages."""
+    try:
+        action()
+    except ValidationError as error:
+        flash_service_errors(request, error)
+    else:
+        if success:
+            messages.success(request, success)
+    return redirect("service:ticket_detail", ticket.pk)
+
+
 @login_required
 @require_POST
 def ticket_reply_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -257,18 +267,18 @@ def ticket_reply_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResp
 @require_POST
 def ticket_status_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            ticket_set_status(actor=request.user, ticket=ticket, status=form.cleaned_data["status"])
-        except ValidationError as error:
-            flash_service_errors(request, error)
-        else:
-            messages.success(request, _("Saved."))
-    else:
+    if not form.is_valid():
         messages.error(request, _("Choose a valid status."))
-    return redirect("service:ticket_detail", ticket.pk)
+        return redirect("service:ticket_detail", ticket.pk)
+    status = form.cleaned_data["status"]
+    return _act(
+        request,
+        ticket,
+        lambda: ticket_set_status(actor=request.user, ticket=ticket, status=status),
+        _("Saved."),
+    )
 
 
 @login_required
@@ -276,42 +286,37 @@ def ticket_status_view(request: AuthenticatedRequest, ticket_id: int) -> HttpRes
 def ticket_take(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     """ "Assign to me": the agent takes a ticket from the queue."""
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
-    try:
-        ticket_update(actor=request.user, ticket=ticket, values={"assignee": request.user})
-    except ValidationError as error:
-        flash_service_errors(request, error)
-    return redirect("service:ticket_detail", ticket.pk)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
+    return _act(
+        request,
+        ticket,
+        lambda: ticket_update(actor=request.user, ticket=ticket, values={"assignee": request.user}),
+    )
 
 
 @login_required
 @require_POST
 def ticket_complaint_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     form = ComplaintStepForm(request.POST)
-    if form.is_valid():
-        try:
-            ticket_complaint_step(
-                actor=request.user,
-                ticket=ticket,
-                step=form.cleaned_data["step"],
-                note=form.cleaned_data.get("note") or "",
-            )
-        except ValidationError as error:
-            flash_service_errors(request, error)
-        else:
-            messages.success(request, _("Saved."))
-    else:
+    if not form.is_valid():
         messages.error(request, _("Choose a valid complaint step."))
-    return redirect("service:ticket_detail", ticket.pk)
+        return redirect("service:ticket_detail", ticket.pk)
+    step, note = form.cleaned_data["step"], form.cleaned_data.get("note") or ""
+    return _act(
+        request,
+        ticket,
+        lambda: ticket_complaint_step(actor=request.user, ticket=ticket, step=step, note=note),
+        _("Saved."),
+    )
 
 
 @login_required
 @require_POST
 def ticket_merge_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     form = MergeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Write the number of the ticket to merge into."))
@@ -333,7 +338,7 @@ def ticket_merge_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResp
 @require_POST
 def ticket_split_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
-    ticket = _visible_ticket(request, ticket_id)
+    ticket = ticket_visible_or_404(request.user, ticket_id)
     form = SplitForm(request.POST, ticket=ticket)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -414,9 +419,4 @@ def attachment_download(request: AuthenticatedRequest, attachment_id: int) -> Fi
     )
     if attachment is None:
         raise Http404
-    response = FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.name
-    )
-    response["Content-Type"] = "application/octet-stream"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
