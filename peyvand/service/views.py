@@ -134,15 +134,8 @@ def ticket_create_view(request: AuthenticatedRequest) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return redirect_after_save(
-                request,
-                tickets_visible_to(request.user),
-                ticket,
-                "service:ticket_detail",
-                "service:inbox",
-            )
-    context = {"form": form, "record": None, **picker_options(request.user)}
-    return render(request, "service/ticket_form.html", context)
+            return _after_save(request, ticket)
+    return _ticket_form(request, form, None)
 
 
 @login_required
@@ -156,13 +149,19 @@ def ticket_edit(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            return redirect_after_save(
-                request,
-                tickets_visible_to(request.user),
-                ticket,
-                "service:ticket_detail",
-                "service:inbox",
-            )
+            return _after_save(request, ticket)
+    return _ticket_form(request, form, ticket)
+
+
+def _after_save(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse:
+    """The ticket's page, or the inbox when the save handed it out of the user's sight."""
+    visible = tickets_visible_to(request.user)
+    return redirect_after_save(request, visible, ticket, "service:ticket_detail", "service:inbox")
+
+
+def _ticket_form(
+    request: AuthenticatedRequest, form: TicketCreateForm | TicketEditForm, ticket: Ticket | None
+) -> HttpResponse:
     context = {"form": form, "record": ticket, **picker_options(request.user)}
     return render(request, "service/ticket_form.html", context)
 
