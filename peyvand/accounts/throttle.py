@@ -32,5 +32,15 @@ def record_attempt(scope: str, identity: str, *, window: int | None = None) -> i
         return 1
 
 
+def attempt_allowed(scope: str, identity: str, *, limit: int, window: int) -> bool:
+    """For public forms and endpoints: ``False`` when ``identity`` has used up its
+    ``limit`` in the current window of ``window`` seconds, else count this attempt and
+    return ``True``."""
+    if is_throttled(scope, identity, limit=limit):
+        return False
+    record_attempt(scope, identity, window=window)
+    return True
+
+
 def reset_attempts(scope: str, identity: str) -> None:
     cache.delete(_key(scope, identity))

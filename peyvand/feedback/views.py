@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from peyvand.accounts.throttle import is_throttled, record_attempt
+from peyvand.accounts.throttle import attempt_allowed
 from peyvand.accounts.views import client_address
 from peyvand.web.form_errors import add_service_errors
 
@@ -25,10 +25,13 @@ THROTTLE_SCOPE = "feedback"
 
 def _find(request: HttpRequest, token: str) -> Survey | HttpResponse:
     """The open survey of ``token``, or the response to send instead (429, 404)."""
-    address = client_address(request)
-    if is_throttled(THROTTLE_SCOPE, address, limit=settings.PEYVAND_SURVEY_REQUESTS_PER_ADDRESS):
+    if not attempt_allowed(
+        THROTTLE_SCOPE,
+        client_address(request),
+        limit=settings.PEYVAND_SURVEY_REQUESTS_PER_ADDRESS,
+        window=settings.PEYVAND_FORM_WINDOW_SECONDS,
+    ):
         return render(request, "feedback/invalid.html", {"reason": "throttled"}, status=429)
-    record_attempt(THROTTLE_SCOPE, address, window=settings.PEYVAND_FORM_WINDOW_SECONDS)
     survey = (
         Survey.objects.select_related("ticket").filter(token=token).first()
         if 20 <= len(token) <= 64

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from peyvand.accounts.throttle import is_throttled, record_attempt
+from peyvand.accounts.throttle import attempt_allowed
 from peyvand.accounts.views import client_address
 from peyvand.api.errors import django_errors_as_detail
 
@@ -91,9 +91,8 @@ def email_inbound(request: HttpRequest) -> HttpResponse:
     limit, window = inbound_rate()
     address = client_address(request)
     with translation.override(_language(request)):
-        if is_throttled("inbound-email", address, limit=limit):
+        if not attempt_allowed("inbound-email", address, limit=limit, window=window):
             return JsonResponse({"detail": _("Too many requests; try again later.")}, status=429)
-        record_attempt("inbound-email", address, window=window)
         if not hmac.compare_digest(
             _presented_secret(request).encode("utf-8"), secret.encode("utf-8")
         ):

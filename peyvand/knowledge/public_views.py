@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from peyvand.accounts.throttle import is_throttled, record_attempt
+from peyvand.accounts.throttle import attempt_allowed
 from peyvand.accounts.views import client_address
 
 from .markup import excerpt, render_markup
@@ -63,8 +63,7 @@ def help_search(request: HttpRequest) -> HttpResponse:
     results = articles_search(query, portal=False, limit=SEARCH_RESULTS) if query else []
     if query:
         address = client_address(request)
-        if not is_throttled("kb-search", address, limit=SEARCH_LOG_LIMIT):
-            record_attempt("kb-search", address, window=SEARCH_LOG_WINDOW)
+        if attempt_allowed("kb-search", address, limit=SEARCH_LOG_LIMIT, window=SEARCH_LOG_WINDOW):
             search_log_record(text=query, result_count=len(results))
     rows = [(article, excerpt(article.body)) for article in results]
     return render(request, "knowledge/help_search.html", {"q": query, "rows": rows})
@@ -113,10 +112,13 @@ def _article_page(request: HttpRequest, article: Article, *, status: int = 200) 
 def help_vote(request: HttpRequest, article_id: int) -> HttpResponse:
     """Count "yes" or "no" once per visitor (their session) and article."""
     article = _public_article(article_id)
-    address = client_address(request)
-    if is_throttled("kb-vote", address, limit=settings.PEYVAND_KB_VOTES_PER_ADDRESS):
+    if not attempt_allowed(
+        "kb-vote",
+        client_address(request),
+        limit=settings.PEYVAND_KB_VOTES_PER_ADDRESS,
+        window=settings.PEYVAND_KB_VOTE_WINDOW_SECONDS,
+    ):
         return _article_page(request, article, status=429)
-    record_attempt("kb-vote", address, window=settings.PEYVAND_KB_VOTE_WINDOW_SECONDS)
     answer = request.POST.get("helpful")
     if answer not in {"yes", "no"}:
         messages.error(request, _("Choose yes or no."))

@@ -21,7 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from peyvand.accounts.throttle import is_throttled, record_attempt, reset_attempts
+from peyvand.accounts.throttle import (
+    attempt_allowed,
+    is_throttled,
+    record_attempt,
+    reset_attempts,
+)
 from peyvand.accounts.views import client_address
 from peyvand.common.pagination import keyset_page
 from peyvand.contacts.models import ConsentMethod, ConsentStatus
@@ -78,12 +83,36 @@ def _throttle_message() -> str:
     return _("Too many attempts. Wait a few minutes and try again.")
 
 
-def _over(scope: str, identity: str, limit: int) -> bool:
-    return is_throttled(scope, identity, limit=limit)
+def _code_request_allowed(scope: str, identity: str, limit: int) -> bool:
+    return attempt_allowed(
+        scope, identity, limit=limit, window=settings.PEYVAND_PORTAL_WINDOW_SECONDS
+    )
 
 
-def _count(scope: str, identity: str) -> None:
-    record_attempt(scope, identity, window=settings.PEYVAND_PORTAL_WINDOW_SECONDS)
+# Wrong codes for one address: per window, and per day so that a slow guesser spread over
+# many client addresses cannot keep trying window after window.
+_VERIFY_LIMITS = (
+    ("portal-verify-address", "PEYVAND_PORTAL_VERIFY_PER_ADDRESS", "PEYVAND_PORTAL_WINDOW_SECONDS"),
+    ("portal-verify-address-day", "PEYVAND_PORTAL_VERIFY_PER_ADDRESS_PER_DAY", None),
+)
+
+
+def _verify_blocked(client: str, address: str) -> bool:
+    if is_throttled(
+        "portal-verify-client", client, limit=settings.PEYVAND_PORTAL_VERIFY_PER_CLIENT
+    ):
+        return True
+    return any(
+        is_throttled(scope, address, limit=getattr(settings, limit))
+        for scope, limit, _window in _VERIFY_LIMITS
+    )
+
+
+def _count_wrong_code(client: str, address: str) -> None:
+    record_attempt("portal-verify-client", client, window=settings.PEYVAND_PORTAL_WINDOW_SECONDS)
+    for scope, _limit, window in _VERIFY_LIMITS:
+        seconds = getattr(settings, window) if window else 24 * 3600
+        record_attempt(scope, address, window=seconds)
 
 
 def _safe_next(request: HttpRequest, target: str) -> str | None:
@@ -117,18 +146,20 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST)
     context["form"] = form
     client = client_address(request)
-    if _over("portal-code-client", client, settings.PEYVAND_PORTAL_CODES_PER_CLIENT):
+    if not _code_request_allowed(
+        "portal-code-client", client, settings.PEYVAND_PORTAL_CODES_PER_CLIENT
+    ):
         form.errors.clear()
         form.add_error(None, _throttle_message())
         return render(request, "portal/sign_in.html", context, status=429)
-    _count("portal-code-client", client)
     if not form.is_valid():
         return render(request, "portal/sign_in.html", context, status=422)
     address: SignInAddress = form.cleaned_data["address"]
-    if _over("portal-code-address", address.value, settings.PEYVAND_PORTAL_CODES_PER_ADDRESS):
+    if not _code_request_allowed(
+        "portal-code-address", address.value, settings.PEYVAND_PORTAL_CODES_PER_ADDRESS
+    ):
         form.add_error(None, _throttle_message())
         return render(request, "portal/sign_in.html", context, status=429)
-    _count("portal-code-address", address.value)
     try:
         code_request(address=address)
     except SenderNotReady:
@@ -159,9 +190,7 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "portal/sign_in_code.html", context)
     client = client_address(request)
-    if _over("portal-verify-client", client, settings.PEYVAND_PORTAL_VERIFY_PER_CLIENT) or _over(
-        "portal-verify-address", address.value, settings.PEYVAND_PORTAL_VERIFY_PER_ADDRESS
-    ):
+    if _verify_blocked(client, address.value):
         form.errors.clear()
         form.add_error(None, _throttle_message())
         return render(request, "portal/sign_in_code.html", context, status=429)
@@ -169,14 +198,14 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         contact = code_verify(address=address, code=form.cleaned_data["code"])
     if contact is None:
-        _count("portal-verify-client", client)
-        _count("portal-verify-address", address.value)
+        _count_wrong_code(client, address.value)
         if form.is_valid():
             form.add_error(
                 "code", _("This code is wrong or has expired. Check it, or ask for a new one.")
             )
         return render(request, "portal/sign_in_code.html", context, status=422)
-    reset_attempts("portal-verify-address", address.value)
+    for scope, _limit, _window in _VERIFY_LIMITS:
+        reset_attempts(scope, address.value)
     target = request.session.pop(NEXT_KEY, None)
     request.session.pop(PENDING_KEY, None)
     portal_sign_in(request, contact)
@@ -228,11 +257,12 @@ def _release(form: OnceForm) -> None:
 
 
 def _posts_over(request: PortalRequest) -> bool:
-    identity = str(request.portal_contact.pk)
-    if is_throttled("portal-post", identity, limit=settings.PEYVAND_PORTAL_POSTS_PER_HOUR):
-        return True
-    record_attempt("portal-post", identity, window=3600)
-    return False
+    return not attempt_allowed(
+        "portal-post",
+        str(request.portal_contact.pk),
+        limit=settings.PEYVAND_PORTAL_POSTS_PER_HOUR,
+        window=3600,
+    )
 
 
 def _new_ticket_context(form: TicketForm) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from peyvand.accounts.permissions import has_permission, require_permission
 from peyvand.accounts.request import AuthenticatedRequest
-from peyvand.accounts.throttle import is_throttled, record_attempt
+from peyvand.accounts.throttle import attempt_allowed
 from peyvand.accounts.views import client_address
 from peyvand.web.form_errors import add_service_errors
 
@@ -146,13 +146,15 @@ def public_form(request: HttpRequest, key: str) -> HttpResponse:
     if request.method != "POST":
         context["form"] = form_class()
         return render(request, "sales/public_form.html", context)
-    address = client_address(request)
-    limit = settings.PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS
-    if is_throttled("web-form", address, limit=limit):
+    if not attempt_allowed(
+        "web-form",
+        client_address(request),
+        limit=settings.PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS,
+        window=settings.PEYVAND_FORM_WINDOW_SECONDS,
+    ):
         context["form"] = form_class(request.POST)
         context["throttled"] = True
         return render(request, "sales/public_form.html", context, status=429)
-    record_attempt("web-form", address, window=settings.PEYVAND_FORM_WINDOW_SECONDS)
     form = form_class(request.POST)
     context["form"] = form
     if is_spam(request.POST):

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 def ticket_merge(*, actor: User, source: Ticket, target: Ticket) -> Ticket:
     """Move ``source``'s messages and attachments to ``target`` and close ``source`` as
     merged into it; later customer messages to ``source`` land on ``target``. Tags are
-    united. Returns the target."""
+    united. Tickets of two different customers are never merged (one would read the
+    other's messages). Returns the target."""
     _check(actor)
     if source.pk == target.pk:
         raise ValidationError({"target": [_("A ticket cannot be merged into itself.")]})
@@ -42,6 +43,11 @@ def ticket_merge(*, actor: User, source: Ticket, target: Ticket) -> Ticket:
             raise ValidationError({"target": [_("Choose a ticket that is not closed or merged.")]})
         if source.merged_into_id is not None:
             raise ValidationError({"source": [_("This ticket is already merged.")]})
+        if source.contact_id and target.contact_id and source.contact_id != target.contact_id:
+            # The survivor's thread is what its customer reads in the portal and by email.
+            raise ValidationError(
+                {"target": [_("Only tickets of the same customer can be merged.")]}
+            )
         moved = TicketMessage.objects.filter(ticket=source).update(ticket=target)
         TicketAttachment.objects.filter(ticket=source).update(ticket=target)
         target.tags.add(*source.tags.all())

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from peyvand.accounts.throttle import is_throttled, record_attempt
+from peyvand.accounts.throttle import attempt_allowed
 from peyvand.accounts.views import client_address
 
 from .support_form import (
@@ -24,13 +24,16 @@ def support_request(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         context["form"] = SupportRequestForm()
         return render(request, "service/support_form.html", context)
-    address = client_address(request)
     form = SupportRequestForm(request.POST)
     context["form"] = form
-    if is_throttled("support-form", address, limit=settings.PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS):
+    if not attempt_allowed(
+        "support-form",
+        client_address(request),
+        limit=settings.PEYVAND_FORM_SUBMISSIONS_PER_ADDRESS,
+        window=settings.PEYVAND_FORM_WINDOW_SECONDS,
+    ):
         context["throttled"] = True
         return render(request, "service/support_form.html", context, status=429)
-    record_attempt("support-form", address, window=settings.PEYVAND_FORM_WINDOW_SECONDS)
     if form.is_spam:
         context["done"] = True  # a bot learns nothing
         return render(request, "service/support_form.html", context)

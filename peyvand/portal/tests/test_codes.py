@@ -293,6 +293,25 @@ def test_failed_code_checks_are_limited_per_address(
     assert SignInCode.objects.get().wrong_tries == 0
 
 
+def test_failed_code_checks_per_address_also_add_up_over_the_day(
+    customer: Contact, smtp_settings: Any, settings: Any
+) -> None:
+    """A slow guesser who stays under the per-window limit and moves between client
+    addresses still meets the daily limit for the address."""
+    settings.PEYVAND_PORTAL_VERIFY_PER_ADDRESS = 100
+    settings.PEYVAND_PORTAL_VERIFY_PER_ADDRESS_PER_DAY = 5
+    settings.PEYVAND_PORTAL_CODES_PER_ADDRESS = 100
+    for number in range(5):
+        guesser = Client(REMOTE_ADDR=f"10.0.1.{number}")
+        request_code(guesser, "maryam@example.ir")
+        assert enter_code(guesser, "000000").status_code == 422
+    owner = Client(REMOTE_ADDR="10.0.2.1")
+    request_code(owner, "maryam@example.ir")
+    code = last_code(smtp_settings, "maryam@example.ir")
+    assert enter_code(owner, code).status_code == 429
+    assert CONTACT_KEY not in owner.session
+
+
 def test_failed_code_checks_are_limited_per_client_address(
     client: Client, customer: Contact, smtp_settings: Any, settings: Any
 ) -> None:

@@ -381,3 +381,14 @@ def test_merging_contacts_moves_their_tickets_and_undo_moves_them_back(
     contact_merge_undo(actor=admin_user, merge=merge)
     ticket.refresh_from_db()
     assert ticket.contact == duplicate
+
+
+def test_tickets_of_two_customers_are_never_merged(agents: list[User]) -> None:
+    mine = make_ticket(contact=make_contact(first_name="مریم"))
+    theirs = make_ticket(contact=make_contact(first_name="علی"), body="اطلاعات محرمانه")
+    with translation.override("en"), pytest.raises(ValidationError) as failure:
+        ticket_merge(actor=agents[0], source=theirs, target=mine)
+    assert failure.value.message_dict == {
+        "target": ["Only tickets of the same customer can be merged."]
+    }
+    assert mine.messages.count() == 1 and theirs.merged_into_id is None
