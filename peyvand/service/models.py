@@ -407,8 +407,6 @@ class Ticket(models.Model):
         related_name="split_tickets",
         verbose_name=_("split from"),
     )
-    # The customer's secret for links in emails (rating, the portal thread): never the id.
-    access_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sla_policy = models.ForeignKey(
         SlaPolicy,
         on_delete=models.SET_NULL,

@@ -29,6 +29,11 @@ from .models import (
 
 # A warning goes out when this share of a clock's time is left.
 WARN_SHARE = 0.25
+# What stops each clock: while it is empty, the clock runs.
+STOPPED_AT = {
+    "first_response": "first_responded_at__isnull",
+    "resolution": "resolved_at__isnull",
+}
 
 
 def policy_for(ticket: Ticket, on: datetime.date) -> SlaPolicy | None:
@@ -207,11 +212,18 @@ def sla_check(now: datetime.datetime | None = None, *, notify: Notify | None = N
                 continue
             with transaction.atomic():
                 field = f"{clock}_breached" if kind == "breached" else f"{clock}_warned"
-                updated = Ticket.objects.filter(pk=ticket.pk, **{field: False}).update(
-                    **{field: True}
-                )
+                # Marked only if the clock still stands as it was read: not answered,
+                # paused, solved or re-timed since (a check can run for a while).
+                still_running = {
+                    f"{clock}_due": due,
+                    "sla_paused_at__isnull": True,
+                    STOPPED_AT[clock]: True,
+                }
+                updated = Ticket.objects.filter(
+                    pk=ticket.pk, **{field: False}, **still_running
+                ).update(**{field: True})
                 if not updated:
-                    continue  # another worker got there first
+                    continue  # another worker got there first, or the clock moved
                 ticket_sla_event(ticket=ticket, clock=clock, kind=kind, due=due)
                 escalations_apply(ticket=ticket, clock=clock, trigger=kind)
                 if notify is not None:

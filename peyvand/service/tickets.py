@@ -269,6 +269,9 @@ def ticket_reply(
         raise ValidationError(errors)
     with transaction.atomic():
         ticket = _locked(ticket)
+        if ticket.status == TicketStatus.CLOSED and not internal:
+            # A closed (or merged) ticket's conversation is over: reply on the live one.
+            raise ValidationError({"body": [_("This ticket is closed; reply on an open one.")]})
         now = timezone.now()
         message = TicketMessage.objects.create(
             ticket=ticket,
@@ -474,6 +477,7 @@ def ticket_complaint_step(
     if step not in _STEP_ORDER:
         raise ValidationError({"step": [_("Choose a valid complaint step.")]})
     text = clean_persian(str(note or ""), multiline=True)[:2000]
+    # One transaction: a confirmed complaint is never left unresolved.
     with transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status == TicketStatus.CLOSED:
@@ -492,8 +496,8 @@ def ticket_complaint_step(
         )
         if step == ComplaintStep.FOLLOWING_UP:
             _complaint_follow_up_task(actor, ticket)
-    if step == ComplaintStep.CONFIRMED and ticket.status != TicketStatus.RESOLVED:
-        ticket = ticket_set_status(actor=actor, ticket=ticket, status=TicketStatus.RESOLVED)
+        if step == ComplaintStep.CONFIRMED and ticket.status != TicketStatus.RESOLVED:
+            ticket = ticket_set_status(actor=actor, ticket=ticket, status=TicketStatus.RESOLVED)
     return ticket
 
 

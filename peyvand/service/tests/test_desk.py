@@ -392,3 +392,41 @@ def test_tickets_of_two_customers_are_never_merged(agents: list[User]) -> None:
         "target": ["Only tickets of the same customer can be merged."]
     }
     assert mine.messages.count() == 1 and theirs.merged_into_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clock_paused_while_the_check_runs_is_not_marked_breached(
+    at: Callable[..., datetime.datetime], make_user: Callable[..., User]
+) -> None:
+    """The check reads the running clocks once; a ticket put on hold meanwhile (here by
+    the notification of the first breach, which runs right after its commit) must not be
+    marked, nor escalated."""
+    agent = make_user(role=Role.SUPPORT, username="agent")
+    at(2026, 11, 24, 9)  # Tuesday
+    older = make_ticket(assignee=agent)
+    newer = make_ticket(assignee=agent)
+    at(2026, 11, 24, 9, 30)
+    for ticket in (older, newer):
+        ticket_reply(actor=agent, ticket=ticket, body="در حال بررسی")  # answered in time
+    at(2026, 11, 29, 10)  # Sunday: both resolutions were due on Saturday at 13:00
+
+    def hold_the_older(ticket: Ticket, clock: str, kind: str) -> None:
+        if ticket.pk == newer.pk:
+            ticket_set_status(actor=agent, ticket=older, status=TicketStatus.WAITING)
+
+    assert sla_check(notify=hold_the_older) == 1
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (newer.resolution_breached, older.resolution_breached) == (True, False)
+    breaches = Event.objects.filter(verb="ticket.sla_breached")
+    assert list(breaches.values_list("subject_id", flat=True)) == [newer.pk]
+
+
+def test_a_closed_ticket_takes_notes_but_no_more_replies(agents: list[User]) -> None:
+    ticket = make_ticket(assignee=agents[0])
+    ticket_set_status(actor=agents[0], ticket=ticket, status=TicketStatus.CLOSED)
+    with translation.override("en"), pytest.raises(ValidationError) as failure:
+        ticket_reply(actor=agents[0], ticket=ticket, body="دیر شد")
+    assert failure.value.message_dict == {"body": ["This ticket is closed; reply on an open one."]}
+    ticket_reply(actor=agents[0], ticket=ticket, body="برای گزارش", internal=True)
+    assert list(ticket.messages.values_list("kind", flat=True)) == ["customer", "note"]
