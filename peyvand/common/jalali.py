@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 
 import jdatetime
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from peyvand.common.persian import is_farsi, strip_invisible, to_ascii_digits, t
 __all__ = [
     "JALALI_MONTHS_EN",
     "JALALI_MONTHS_FA",
+    "JalaliMonth",
     "format_date",
     "format_datetime",
     "jalali_month_name",
@@ -155,3 +157,45 @@ def jalali_month_name(month: int, language: str | None = None) -> str:
         raise ValueError(f"month must be 1..12, not {month}")
     names = JALALI_MONTHS_FA if is_farsi(_language(language)) else JALALI_MONTHS_EN
     return names[month - 1]
+
+
+@dataclass(frozen=True, order=True)
+class JalaliMonth:
+    """One month of the Jalali calendar (``JalaliMonth(1405, 1)`` is Farvardin 1405), for
+    reports and forecasts that group or filter by month."""
+
+    year: int
+    month: int
+
+    def first_day(self) -> datetime.date:
+        gregorian: datetime.date = jdatetime.date(self.year, self.month, 1).togregorian()
+        return gregorian
+
+    def next(self) -> JalaliMonth:
+        return JalaliMonth(self.year + self.month // 12, self.month % 12 + 1)
+
+    def label(self, language: str | None = None) -> str:
+        """``"فروردین ۱۴۰۵"`` in Farsi, ``"Farvardin 1405"`` in English."""
+        chosen = language or get_language() or "fa"
+        year = to_persian_digits(str(self.year)) if is_farsi(chosen) else str(self.year)
+        return f"{jalali_month_name(self.month, chosen)} {year}"
+
+    def code(self) -> str:
+        """``"1405/01"``: what the filter form shows and reads back."""
+        return f"{self.year:04d}/{self.month:02d}"
+
+    @classmethod
+    def parse(cls, text: str) -> JalaliMonth:
+        """``"1405/01"``, ``"۱۴۰۵-۱"`` or ``"1405/1/1"`` (the day is ignored)."""
+        parts = [part for part in to_ascii_digits(text).replace("-", "/").split("/") if part]
+        if len(parts) < 2 or not all(part.strip().isdigit() for part in parts[:2]):
+            raise ValidationError(_("Enter a Jalali month such as 1405/01."), code="invalid")
+        year, month = int(parts[0]), int(parts[1])
+        if not (1300 <= year <= 1500 and 1 <= month <= 12):
+            raise ValidationError(_("Enter a Jalali month such as 1405/01."), code="invalid")
+        return cls(year, month)
+
+    @classmethod
+    def of(cls, day: datetime.date) -> JalaliMonth:
+        jalali = jdatetime.date.fromgregorian(date=day)
+        return cls(int(jalali.year), int(jalali.month))

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import jdatetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.models import Role, Team, User
+from peyvand.common.jalali import JalaliMonth
 
 from .models import Deal, DealStatus, ForecastCategory, Quota
 
@@ -57,19 +57,14 @@ class Period:
 
     def dates(self) -> tuple[datetime.date, datetime.date]:
         """Gregorian first day and the day after the last day."""
-        first_month = self.months[0]
-        last_month = self.months[-1]
-        start = jdatetime.date(self.year, first_month, 1).togregorian()
-        if last_month == 12:
-            end = jdatetime.date(self.year + 1, 1, 1).togregorian()
-        else:
-            end = jdatetime.date(self.year, last_month + 1, 1).togregorian()
-        return start, end
+        first = JalaliMonth(self.year, self.months[0])
+        last = JalaliMonth(self.year, self.months[-1])
+        return first.first_day(), last.next().first_day()
 
     @classmethod
     def current_month(cls, today: datetime.date | None = None) -> Period:
-        day = jdatetime.date.fromgregorian(date=today or timezone.localdate())
-        return cls(year=int(day.year), month=int(day.month))
+        month = JalaliMonth.of(today or timezone.localdate())
+        return cls(year=month.year, month=month.month)
 
 
 @dataclass

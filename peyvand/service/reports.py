@@ -16,60 +16,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import jdatetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from peyvand.common.jalali import jalali_month_name
-from peyvand.common.persian import is_farsi, to_ascii_digits, to_persian_digits
+from peyvand.common.jalali import JalaliMonth
 
 from .models import Ticket, TicketPriority
 
 # A report covers at most this many months (the month bucket is one CASE arm per month).
 MAX_MONTHS = 36
-
-
-@dataclass(frozen=True, order=True)
-class JalaliMonth:
-    year: int
-    month: int
-
-    def first_day(self) -> datetime.date:
-        gregorian: datetime.date = jdatetime.date(self.year, self.month, 1).togregorian()
-        return gregorian
-
-    def next(self) -> JalaliMonth:
-        return JalaliMonth(self.year + self.month // 12, self.month % 12 + 1)
-
-    def label(self, language: str | None = None) -> str:
-        """``"فروردین ۱۴۰۵"`` in Farsi, ``"Farvardin 1405"`` in English."""
-        chosen = language or get_language() or "fa"
-        year = to_persian_digits(str(self.year)) if is_farsi(chosen) else str(self.year)
-        return f"{jalali_month_name(self.month, chosen)} {year}"
-
-    def code(self) -> str:
-        """``"1405/01"``: what the filter form shows and reads back."""
-        return f"{self.year:04d}/{self.month:02d}"
-
-    @classmethod
-    def parse(cls, text: str) -> JalaliMonth:
-        """``"1405/01"``, ``"۱۴۰۵-۱"`` or ``"1405/1/1"`` (the day is ignored)."""
-        parts = [part for part in to_ascii_digits(text).replace("-", "/").split("/") if part]
-        if len(parts) < 2 or not all(part.strip().isdigit() for part in parts[:2]):
-            raise ValidationError(_("Enter a Jalali month such as 1405/01."), code="invalid")
-        year, month = int(parts[0]), int(parts[1])
-        if not (1300 <= year <= 1500 and 1 <= month <= 12):
-            raise ValidationError(_("Enter a Jalali month such as 1405/01."), code="invalid")
-        return cls(year, month)
-
-    @classmethod
-    def of(cls, day: datetime.date) -> JalaliMonth:
-        jalali = jdatetime.date.fromgregorian(date=day)
-        return cls(int(jalali.year), int(jalali.month))
 
 
 @dataclass(frozen=True)
