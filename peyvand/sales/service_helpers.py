@@ -49,14 +49,16 @@ def validate(
         raise ValidationError(found)
 
 
-def notify_assignee(*, owner: User | None, actor: User | None, title: str, url: str) -> None:
+def notify_assignee(
+    *, owner: User | None, actor: User | None, title: str, url: str, kind: str = "assignment"
+) -> None:
     """An in-app notification for the new owner, unless they assigned it to themselves;
     created after the transaction commits, so a rolled-back save notifies nobody."""
     if owner is None or (actor is not None and actor.pk == owner.pk):
         return
 
     def _create() -> None:
-        Notification.objects.create(user=owner, title=title[:250], url=url, kind="assignment")
+        Notification.objects.create(user=owner, title=title[:250], url=url, kind=kind)
 
     transaction.on_commit(_create)
 

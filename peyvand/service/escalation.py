@@ -5,11 +5,10 @@ rule and what changed."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from peyvand.accounts.models import Notification, User
+from peyvand.sales.service_helpers import notify_assignee
 
 from .models import EscalationApplied, EscalationRule, Ticket, TicketPriority
 from .sla import sla_recompute
@@ -27,17 +26,6 @@ def raised_priority(priority: str) -> str:
     """One step up (urgent stays urgent)."""
     position = PRIORITY_STEPS.index(TicketPriority(priority))
     return PRIORITY_STEPS[min(position + 1, len(PRIORITY_STEPS) - 1)]
-
-
-def _notify(users: list[User], ticket: Ticket) -> None:
-    title = _("Escalated to you: %(ticket)s") % {"ticket": ticket}
-    url = ticket_url(ticket)
-
-    def create() -> None:
-        for user in users:
-            Notification.objects.create(user=user, title=title[:250], url=url, kind="sla")
-
-    transaction.on_commit(create)
 
 
 def escalations_apply(*, ticket: Ticket, clock: str, trigger: str) -> int:
@@ -86,8 +74,14 @@ def escalations_apply(*, ticket: Ticket, clock: str, trigger: str) -> int:
             summary=locked.subject,
             payload={"rule": rule.pk, "clock": clock, "trigger": trigger, "changes": changes},
         )
-        people = [user for user in (rule.notify_user, rule.reassign_to) if user is not None]
-        if people:
-            _notify(list({user.pk: user for user in people}.values()), locked)
+        people = {user.pk: user for user in (rule.notify_user, rule.reassign_to) if user}
+        for person in people.values():
+            notify_assignee(
+                owner=person,
+                actor=None,
+                title=_("Escalated to you: %(ticket)s") % {"ticket": locked},
+                url=ticket_url(locked),
+                kind="sla",
+            )
         acted += 1
     return acted

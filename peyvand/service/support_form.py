@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +22,16 @@ from .models import Ticket, TicketChannel
 from .tickets import ticket_create
 
 HONEYPOT_FIELD = "website"
+# The services' field names as this form calls them (for errors by field).
+SERVICE_TO_FORM_FIELDS = {
+    "body": "message",
+    "requester_email": "email",
+    "requester_phone": "mobile",
+    "phones": "mobile",
+    "emails": "email",
+    "first_name": "name",
+    "last_name": "name",
+}
 
 
 class SupportRequestForm(StyledForm):
@@ -89,22 +98,3 @@ def support_request_submit(*, data: dict[str, Any]) -> Ticket:
             requester_email=email,
             requester_phone=mobile,
         )
-
-
-def support_errors_by_field(error: ValidationError) -> dict[str, list[str]]:
-    """A service's errors keyed by the form's field names (``body`` is ``message``)."""
-    names = {
-        "body": "message",
-        "requester_email": "email",
-        "requester_phone": "mobile",
-        "phones": "mobile",
-        "emails": "email",
-        "first_name": "name",
-        "last_name": "name",
-    }
-    if not hasattr(error, "error_dict"):
-        return {"__all__": [str(message) for message in error.messages]}
-    return {
-        names.get(field, field): [str(message) for message in messages]
-        for field, messages in error.message_dict.items()
-    }

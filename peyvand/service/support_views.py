@@ -10,11 +10,12 @@ from django.shortcuts import render
 
 from peyvand.accounts.throttle import attempt_allowed
 from peyvand.accounts.views import client_address
+from peyvand.web.form_errors import add_service_errors
 
 from .support_form import (
     HONEYPOT_FIELD,
+    SERVICE_TO_FORM_FIELDS,
     SupportRequestForm,
-    support_errors_by_field,
     support_request_submit,
 )
 
@@ -41,9 +42,7 @@ def support_request(request: HttpRequest) -> HttpResponse:
         try:
             ticket = support_request_submit(data=form.cleaned_data)
         except ValidationError as error:
-            for field, messages in support_errors_by_field(error).items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
+            add_service_errors(form, error, field_map=SERVICE_TO_FORM_FIELDS)
         else:
             context.update(done=True, ticket=ticket)
             return render(request, "service/support_form.html", context)

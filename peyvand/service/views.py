@@ -26,7 +26,13 @@ from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.redirects import redirect_after_save
 
 from .attachments import attachment_response
-from .canned import canned_delete, canned_render, canned_save, canned_visible_to
+from .canned import (
+    canned_delete,
+    canned_render,
+    canned_save,
+    canned_values,
+    canned_visible_to,
+)
 from .forms import (
     CannedResponseForm,
     ComplaintStepForm,
@@ -167,11 +173,12 @@ def _ticket_form(
 
 
 def _canned_choices(request: AuthenticatedRequest, ticket: Ticket) -> list[dict[str, str]]:
+    values = canned_values(ticket, request.user)
     return [
         {
             "id": str(canned.pk),
             "title": canned.title,
-            "text": canned_render(canned, ticket, request.user),
+            "text": canned_render(canned, ticket, request.user, values),
         }
         for canned in canned_visible_to(request.user)
         if canned.category_id in (None, ticket.category_id)
