@@ -27,11 +27,11 @@ worker: install
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
-	scripts/ensure_chromium.sh
+	scripts/ensure_debian_package.sh /usr/bin/chromium chromium
 
 # Debian's Dovecot for the IMAP tests (they start their own instance on a free port).
 imap:
-	scripts/ensure_dovecot.sh
+	scripts/ensure_debian_package.sh /usr/sbin/dovecot dovecot-imapd
 
 # The whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL).
 test: install browser imap
