@@ -25,6 +25,9 @@ class CsatRow:
     label: str
     sent: int
     answered: int
+    # Answers to surveys that were emailed: a survey answered through the portal's link
+    # before (or without) its email counts in ``answered`` but not here.
+    answered_sent: int
     satisfied: int
     score_total: int
     effort_answers: int
@@ -45,13 +48,15 @@ class CsatRow:
 
     @property
     def response_percent(self) -> float | None:
-        """Answered surveys out of those sent, in percent."""
-        return percent(self.answered, self.sent)
+        """Sent surveys that were answered, out of those sent, in percent (never above
+        100: answers to surveys never emailed are left out)."""
+        return percent(self.answered_sent, self.sent)
 
 
 _FIGURES = {
     "sent": Count("id", filter=Q(sent_at__isnull=False)),
     "answered": Count("id", filter=Q(score__isnull=False)),
+    "answered_sent": Count("id", filter=Q(score__isnull=False, sent_at__isnull=False)),
     "satisfied": Count("id", filter=Q(score__gte=SATISFIED_FROM)),
     "score_total": Sum("score"),
     "effort_answers": Count("id", filter=Q(effort__isnull=False)),

@@ -34,26 +34,21 @@ from .models import (
     SurveyKind,
     is_low_answer,
 )
+from .selectors import contact_first_email, survey_is_open
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
-# A send that failed (the SMTP server was down) is tried again by the worker this often.
+# A send that failed is tried again by the worker until this many attempts in all.
 MAX_SEND_ATTEMPTS = 3
 
 
 def survey_recipient(ticket: Ticket) -> str:
     """Where the survey goes: the address the customer wrote from, else the contact's first
     email; ``""`` when there is none."""
-    if ticket.requester_email:
-        return ticket.requester_email
-    if ticket.contact is not None:
-        first = ticket.contact.emails.order_by("position", "id").first()
-        if first is not None:
-            return first.address
-    return ""
+    return ticket.requester_email or contact_first_email(ticket.contact)
 
 
 def _opted_out_of_email(ticket: Ticket, address: str) -> bool:
@@ -144,7 +139,10 @@ def _survey_message(survey: Survey) -> EmailMultiAlternatives:
 def survey_send(*, survey: Survey) -> bool:
     """Email the survey unless it was sent (or is being sent) already; True when this call
     sent it. The row is claimed with a conditional ``UPDATE`` before the message leaves, so
-    two workers never both send; a failed send releases the claim for a later retry."""
+    two workers never both send. Any failure releases the claim and records the error, so
+    a later retry may try again (see ``surveys_send_pending``); a failure to reach the mail
+    server (``OSError``) returns False, any other (a malformed address, a broken template)
+    is raised again after that."""
     if survey.channel != SurveyChannel.EMAIL:
         return False  # SMS is sent by the messaging app once it exists.
     now = timezone.now()
@@ -156,11 +154,13 @@ def survey_send(*, survey: Survey) -> bool:
     survey = Survey.objects.select_related("ticket__contact", "ticket__company").get(pk=survey.pk)
     try:
         _survey_message(survey).send(fail_silently=False)
-    except OSError as failure:
-        logger.warning("survey %s could not be sent: %s", survey.pk, failure)
+    except Exception as failure:
         Survey.objects.filter(pk=survey.pk).update(
             send_started_at=None, send_error=str(failure)[:300] or type(failure).__name__
         )
+        if not isinstance(failure, OSError):
+            raise
+        logger.warning("survey %s could not be sent: %s", survey.pk, failure)
         return False
     ticket = survey.ticket
     with transaction.atomic():
@@ -187,8 +187,13 @@ def survey_after_resolution(ticket_id: int) -> Survey | None:
 
 
 def surveys_send_pending(*, now: datetime.datetime | None = None) -> int:
-    """Retry surveys whose sending failed (the worker, every few minutes): each is tried at
-    most ``MAX_SEND_ATTEMPTS`` times in all, and never once it expired."""
+    """Retry surveys whose sending failed (the worker, every few minutes); the number sent.
+
+    Each is tried at most ``MAX_SEND_ATTEMPTS`` times in all, never once it expired, and
+    only while its ticket is still resolved (or closed) at the same moment: a ticket the
+    customer reopened gets a new survey when it is resolved again, not the old one. One
+    survey that fails for a reason other than the mail server is logged and skipped, so it
+    does not hold up the others."""
     moment = now or timezone.now()
     pending = Survey.objects.filter(
         channel=SurveyChannel.EMAIL,
@@ -197,8 +202,17 @@ def surveys_send_pending(*, now: datetime.datetime | None = None) -> int:
         send_attempts__gte=1,
         send_attempts__lt=MAX_SEND_ATTEMPTS,
         expires_at__gt=moment,
+        ticket__status__in=(TicketStatus.RESOLVED, TicketStatus.CLOSED),
+        ticket__resolved_at=F("resolved_at"),
     )
-    return sum(1 for survey in pending.order_by("id")[:100] if survey_send(survey=survey))
+    sent = 0
+    for survey in pending.order_by("id")[:100]:
+        try:
+            if survey_send(survey=survey):
+                sent += 1
+        except Exception:
+            logger.exception("survey %s could not be sent", survey.pk)
+    return sent
 
 
 def _digits(value: int | None) -> str:
@@ -231,11 +245,6 @@ def _checked_number(
         ]
         return None
     return number
-
-
-def survey_is_open(survey: Survey, now: datetime.datetime | None = None) -> bool:
-    """Whether the customer may still answer (or change an answer)."""
-    return survey.expires_at > (now or timezone.now())
 
 
 def _follow_up_owner(ticket: Ticket) -> User | None:

@@ -1,7 +1,9 @@
 """The customer's survey pages, public and reached only by the survey's random token:
 the score (preselected by the link clicked in the email, recorded by a POST), then the ease
 question and a comment, then thanks. An unknown or expired token is a 404 page in the
-customer's language; every address gets a limited number of requests per window."""
+customer's language. Only requests with an unknown or malformed token count against the
+client address (then a 429): customers sharing one address behind carrier NAT are never
+turned away from their own surveys."""
 
 from __future__ import annotations
 
@@ -18,26 +20,28 @@ from peyvand.web.form_errors import add_service_errors
 
 from .forms import DetailsForm, ScoreForm
 from .models import SCORE_RANGES, Survey
-from .surveys import survey_answer, survey_is_open
+from .selectors import survey_is_open
+from .surveys import survey_answer
 
 THROTTLE_SCOPE = "feedback"
 
 
 def _find(request: HttpRequest, token: str) -> Survey | HttpResponse:
-    """The open survey of ``token``, or the response to send instead (429, 404)."""
-    if not attempt_allowed(
-        THROTTLE_SCOPE,
-        client_address(request),
-        limit=settings.PEYVAND_SURVEY_REQUESTS_PER_ADDRESS,
-        window=settings.PEYVAND_FORM_WINDOW_SECONDS,
-    ):
-        return render(request, "feedback/invalid.html", {"reason": "throttled"}, status=429)
+    """The open survey of ``token``, or the response to send instead: a 404, or a 429 once
+    the client address has sent too many unknown tokens in the window."""
     survey = (
         Survey.objects.select_related("ticket").filter(token=token).first()
         if 20 <= len(token) <= 64
         else None
     )
     if survey is None:
+        if not attempt_allowed(
+            THROTTLE_SCOPE,
+            client_address(request),
+            limit=settings.PEYVAND_SURVEY_REQUESTS_PER_ADDRESS,
+            window=settings.PEYVAND_FORM_WINDOW_SECONDS,
+        ):
+            return render(request, "feedback/invalid.html", {"reason": "throttled"}, status=429)
         return render(request, "feedback/invalid.html", {"reason": "unknown"}, status=404)
     if not survey_is_open(survey):
         return render(request, "feedback/invalid.html", {"reason": "expired"}, status=404)

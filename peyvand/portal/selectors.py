@@ -1,17 +1,22 @@
 """What a signed-in customer may read: their own tickets (only the messages meant for
 them) and the quotes sent to them. Every lookup starts from the contact, so another
-customer's record is simply not found (a 404)."""
+customer's record is simply not found (a 404). Plus the knowledge base's published
+articles suggested for the question the customer is typing."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
 from peyvand.contacts.models import Contact
+from peyvand.knowledge.models import Article
+from peyvand.knowledge.search import articles_suggest
 from peyvand.sales.models import Quote, QuoteStatus
 from peyvand.service.models import MessageKind, Ticket, TicketAttachment, TicketMessage
 
 # Internal notes are for staff only; everything else on a ticket is the conversation.
 CUSTOMER_VISIBLE_KINDS = (MessageKind.CUSTOMER, MessageKind.REPLY)
+# Suggestions look at this much of what the customer typed.
+SUGGESTION_TEXT_LIMIT = 2000
 
 
 def portal_tickets(contact: Contact) -> QuerySet[Ticket]:
@@ -60,3 +65,10 @@ def portal_attachment(contact: Contact, attachment_id: int) -> TicketAttachment 
         .only("file", "name")
         .first()
     )
+
+
+def knowledge_suggestions(text: str) -> list[Article]:
+    """Published articles (public and portal-only) that may answer the customer's question,
+    best first; none for an empty question."""
+    text = str(text or "").strip()[:SUGGESTION_TEXT_LIMIT]
+    return articles_suggest(text, portal=True) if text else []

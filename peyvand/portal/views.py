@@ -31,16 +31,17 @@ from peyvand.accounts.views import client_address
 from peyvand.common.pagination import keyset_page
 from peyvand.contacts.models import ConsentMethod, ConsentStatus
 from peyvand.contacts.services import contact_set_consent, contact_update
+from peyvand.feedback.selectors import contact_first_email, survey_link_for
 from peyvand.sales.quote_pdf import quote_pdf
 from peyvand.service.attachments import attachment_response
 from peyvand.service.models import MessageKind, Ticket, TicketChannel, TicketStatus
 from peyvand.service.tickets import ticket_create, ticket_customer_message, ticket_set_status
 from peyvand.web.form_errors import add_service_errors
 
-from . import slots
 from .codes import SignInAddress, code_request, code_verify
 from .forms import CodeForm, ConsentForm, OnceForm, ProfileForm, ReplyForm, SignInForm, TicketForm
 from .selectors import (
+    knowledge_suggestions,
     portal_attachment,
     portal_messages,
     portal_quote,
@@ -271,7 +272,7 @@ def _new_ticket_context(form: TicketForm) -> dict[str, Any]:
         question = f"{form.data.get('subject', '')} {form.data.get('message', '')}".strip()
     return {
         "form": form,
-        "suggestions": slots.knowledge_suggestions(question),
+        "suggestions": knowledge_suggestions(question),
         "suggestions_for": "customer",
     }
 
@@ -290,14 +291,13 @@ def ticket_new(request: PortalRequest) -> HttpResponse:
             _release(form)
             form.add_error(None, _throttle_message())
             return render(request, "portal/ticket_new.html", _new_ticket_context(form), status=429)
-        email = contact.emails.values_list("address", flat=True).first() or ""
         try:
             ticket = ticket_create(
                 actor=None,
                 values={"subject": form.cleaned_data["subject"], "contact": contact},
                 body=form.cleaned_data["message"],
                 channel=TicketChannel.PORTAL,
-                requester_email=email,
+                requester_email=contact_first_email(contact),
                 files=form.cleaned_data.get("attachments") or [],
             )
         except ValidationError as error:
@@ -330,14 +330,14 @@ def _render_ticket(
         "form": (form or ReplyForm()) if can_reply else None,
         "can_confirm": ticket.status in CONFIRMABLE,
         "rating_url": (
-            slots.rating_url(ticket)
+            survey_link_for(ticket)
             if ticket.status in {TicketStatus.RESOLVED, TicketStatus.CLOSED}
             else None
         ),
         "is_finished": ticket.status in {TicketStatus.RESOLVED, TicketStatus.CLOSED},
         # Until support answers, the knowledge base may already have the answer.
         "suggestions": (
-            slots.knowledge_suggestions(f"{ticket.subject} {thread[0].body}")
+            knowledge_suggestions(f"{ticket.subject} {thread[0].body}")
             if thread and not any(message.kind != MessageKind.CUSTOMER for message in thread)
             else []
         ),
@@ -373,12 +373,11 @@ def ticket_reply(request: PortalRequest, ticket_id: int) -> HttpResponse:
         _release(form)
         form.add_error(None, _throttle_message())
         return _render_ticket(request, ticket, form, status=429)
-    email = request.portal_contact.emails.values_list("address", flat=True).first() or ""
     try:
         ticket_customer_message(
             ticket=ticket,
             body=form.cleaned_data["message"],
-            from_email=email,
+            from_email=contact_first_email(request.portal_contact),
             files=form.cleaned_data.get("attachments") or [],
         )
     except ValidationError as error:
@@ -393,12 +392,27 @@ def ticket_reply(request: PortalRequest, ticket_id: int) -> HttpResponse:
 @require_POST
 def ticket_solved(request: PortalRequest, ticket_id: int) -> HttpResponse:
     """The customer confirms the problem is solved: the ticket is resolved on their word
-    (the system, not an agent, is the actor; the event is on the timeline)."""
+    (the system, not an agent, is the actor; the event is on the timeline). It counts
+    against the customer's posts per hour. Should our team close the ticket at the same
+    moment, the customer is told so instead of an error page."""
     ticket = _ticket_or_404(request, ticket_id)
     if ticket.status not in CONFIRMABLE:
         messages.info(request, _("This ticket is already solved."))
         return redirect("portal:ticket", ticket.pk)
-    ticket_set_status(actor=None, ticket=ticket, status=TicketStatus.RESOLVED, by_customer=True)
+    if _posts_over(request):
+        messages.error(request, _throttle_message())
+        return _render_ticket(request, ticket, status=429)
+    try:
+        ticket_set_status(actor=None, ticket=ticket, status=TicketStatus.RESOLVED, by_customer=True)
+    except ValidationError:
+        messages.warning(
+            request,
+            _(
+                "Our team changed this ticket at the same moment, so it was not marked as "
+                "solved. Please look at it again."
+            ),
+        )
+        return redirect("portal:ticket", ticket.pk)
     messages.success(request, _("Thank you! We are glad it is solved."))
     return redirect("portal:ticket", ticket.pk)
 
@@ -510,5 +524,5 @@ def attachment_download(request: PortalRequest, attachment_id: int) -> FileRespo
 def suggestions(request: PortalRequest) -> HttpResponse:
     """Articles for the question being typed on the new-ticket form (fetched by htmx)."""
     question = f"{request.GET.get('subject', '')} {request.GET.get('message', '')}"
-    context = {"suggestions": slots.knowledge_suggestions(question), "suggestions_for": "customer"}
+    context = {"suggestions": knowledge_suggestions(question), "suggestions_for": "customer"}
     return render(request, "knowledge/_suggestions.html", context)

@@ -170,3 +170,38 @@ def test_the_ticket_include_shows_scores_comment_and_jalali_date(
     assert "نظر" in html
     assert "۱۴۰۵/۰۱/۱۳ ۱۰:۰۵" in html
     assert f'href="/tasks/{survey.follow_up_task_id}/"' in html
+
+
+def test_answers_to_surveys_never_emailed_do_not_lift_the_response_rate(
+    survey_of: Callable[..., Survey],
+    admin_user: User,
+    logged_in: Callable[[User], Client],
+    settings: Any,
+) -> None:
+    """The portal links to a survey whose email failed; its answer counts as an answer
+    (CSAT) but not as a response to a sent survey."""
+    emailed_answered = survey_of()
+    emailed_silent = survey_of()
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 9  # these two emails never leave
+    unsent = [survey_of(), survey_of()]
+    settings.EMAIL_PORT = port
+    assert [survey.sent_at is None for survey in (emailed_answered, emailed_silent, *unsent)] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    customer = Client()
+    for survey, score in ((emailed_answered, 5), (unsent[0], 4), (unsent[1], 1)):
+        response = customer.post(f"/feedback/{survey.token}/", {"score": str(score)})
+        assert response.status_code == 302
+    Survey.objects.update(created_at=datetime.datetime(2026, 4, 5, 10, tzinfo=TEHRAN))
+
+    report = csat_report(surveys_for_tickets(tickets_visible_to(admin_user)), PERIOD)
+    assert (report.total.sent, report.total.answered, report.total.answered_sent) == (2, 3, 1)
+    assert report.total.response_percent == 50.0
+    assert report.total.csat_percent == 66.7
+    html = logged_in(admin_user).get(URL).content.decode()
+    assert 'id="total-response">۵۰.۰٪<' in html
+    assert "۱ از ۲" in html

@@ -16,7 +16,7 @@ from peyvand.contacts.models import Contact
 from peyvand.contacts.services import contact_set_consent
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.feedback.models import Survey
-from peyvand.feedback.surveys import surveys_send_pending
+from peyvand.feedback.surveys import survey_send, surveys_send_pending
 from peyvand.feedback.tasks import send_resolution_survey
 from peyvand.service.models import Ticket, TicketStatus
 from peyvand.service.tickets import ticket_customer_message, ticket_set_status
@@ -205,3 +205,92 @@ def test_the_worker_gives_up_after_three_attempts_and_on_expired_surveys(
     later = timezone.now() + datetime.timedelta(days=31)
     assert surveys_send_pending(now=later) == 0
     assert smtp_settings.messages == []
+
+
+BROKEN_ADDRESS = "maryam@@example.ir"
+
+
+def test_a_malformed_address_releases_the_claim_and_records_the_error(
+    customer: Contact, resolve: Callable[..., Ticket], smtp_settings: Any
+) -> None:
+    """A ``ValueError`` (not the mail server) used to leave the survey claimed forever."""
+    ticket = open_ticket(contact=customer)
+    Ticket.objects.filter(pk=ticket.pk).update(requester_email=BROKEN_ADDRESS)  # legacy data
+    resolve(ticket)  # the task fails; the resolution itself stands
+
+    survey = Survey.objects.get(ticket=ticket)
+    assert (survey.sent_at, survey.send_started_at, survey.send_attempts) == (None, None, 1)
+    assert survey.send_error == 'Invalid address "maryam@@example.ir"'
+    assert smtp_settings.messages == []
+    assert not Event.objects.filter(verb="feedback.csat_sent").exists()
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.RESOLVED
+
+    # Called directly, the error is raised (after the claim is released again).
+    with pytest.raises(ValueError, match="Invalid address"):
+        survey_send(survey=survey)
+    survey.refresh_from_db()
+    assert (survey.send_started_at, survey.send_attempts) == (None, 2)
+
+    # Once the address is corrected, the worker's retry sends it.
+    Survey.objects.filter(pk=survey.pk).update(recipient="maryam@example.ir")
+    assert surveys_send_pending() == 1
+    survey.refresh_from_db()
+    assert survey.sent_at is not None and survey.send_error == "" and survey.send_attempts == 3
+    assert [recipients for recipients, _message in smtp_settings.messages] == [
+        ["maryam@example.ir"]
+    ]
+
+
+def test_a_survey_failing_in_the_retry_does_not_hold_up_the_others(
+    customer: Contact,
+    resolve: Callable[..., Ticket],
+    smtp_settings: Any,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 9  # both first sends fail: the server is down
+    broken = resolve(open_ticket(contact=customer))
+    working = resolve(open_ticket(contact=customer))
+    first, second = Survey.objects.order_by("id")
+    assert (first.ticket, second.ticket) == (broken, working)
+    Survey.objects.filter(pk=first.pk).update(recipient=BROKEN_ADDRESS)
+    settings.EMAIL_PORT = port
+
+    assert surveys_send_pending() == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.sent_at, first.send_started_at, first.send_attempts) == (None, None, 2)
+    assert first.send_error == 'Invalid address "maryam@@example.ir"'
+    assert second.sent_at is not None and second.send_attempts == 2
+    assert [recipients for recipients, _message in smtp_settings.messages] == [
+        ["maryam@example.ir"]
+    ]
+    assert f"survey {first.pk} could not be sent" in caplog.text
+
+
+def test_the_retry_skips_surveys_of_tickets_reopened_since(
+    customer: Contact, resolve: Callable[..., Ticket], smtp_settings: Any, settings: Any
+) -> None:
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 9
+    reopened = resolve(open_ticket(contact=customer))
+    closed = resolve(open_ticket(contact=customer))
+    ticket_customer_message(ticket=reopened, body="هنوز مشکل دارم")  # opens it again
+    ticket_set_status(actor=None, ticket=closed, status=TicketStatus.CLOSED)
+    settings.EMAIL_PORT = port
+
+    # Only the closed ticket's survey is sent: it is still the same resolution.
+    assert surveys_send_pending() == 1
+    assert Survey.objects.get(ticket=reopened).sent_at is None
+    assert Survey.objects.get(ticket=closed).sent_at is not None
+
+    # Resolved again: the new resolution's survey is sent, never the old one.
+    resolve(reopened)
+    old, new = Survey.objects.filter(ticket=reopened).order_by("id")
+    assert (old.sent_at, new.sent_at is not None) == (None, True)
+    assert surveys_send_pending() == 0
+    old.refresh_from_db()
+    assert old.sent_at is None and old.send_attempts == 1
+    assert len(smtp_settings.messages) == 2

@@ -1,6 +1,7 @@
 """The customer's public survey pages over HTTP: the link from the email shows the score
 chosen and records nothing until the POST; then the ease question and a comment; unknown,
-guessed or expired tokens are a 404 page in Farsi; CSRF; the per-address limit."""
+guessed or expired tokens are a 404 page in Farsi; CSRF; the per-address limit on unknown
+tokens."""
 
 from __future__ import annotations
 
@@ -137,18 +138,49 @@ def test_posting_without_the_csrf_token_is_refused(survey_of: Callable[..., Surv
     assert Survey.objects.get().score == 1
 
 
-def test_each_address_gets_a_limited_number_of_requests(
+def test_only_unknown_tokens_count_against_the_client_address(
     client: Client, survey_of: Callable[..., Survey], settings: object
 ) -> None:
     survey = survey_of()
-    settings.PEYVAND_SURVEY_REQUESTS_PER_ADDRESS = 5  # type: ignore[attr-defined]
-    statuses = [client.get(f"/feedback/{'b' * 43}/").status_code for _ in range(4)]
-    statuses.append(client.get(f"/feedback/{survey.token}/").status_code)
-    assert statuses == [404, 404, 404, 404, 200]
-    response = client.post(f"/feedback/{survey.token}/", {"score": "5"})
+    settings.PEYVAND_SURVEY_REQUESTS_PER_ADDRESS = 3  # type: ignore[attr-defined]
+    guesses = [f"/feedback/{'b' * 43}/", "/feedback/short/", f"/feedback/{'c' * 43}/details/"]
+    statuses = [client.get(url).status_code for url in guesses]
+    response = client.get(f"/feedback/{'d' * 43}/thanks/")
+    assert statuses == [404, 404, 404]
     assert response.status_code == 429
     assert 'data-reason="throttled"' in response.content.decode()
-    other = Client(REMOTE_ADDR="10.0.0.9")
-    assert other.get(f"/feedback/{survey.token}/").status_code == 200
+    # The address's own survey still opens and takes the answer.
+    assert client.get(f"/feedback/{survey.token}/").status_code == 200
+    response = client.post(f"/feedback/{survey.token}/", {"score": "5"})
+    assert (response.status_code, response["Location"]) == (
+        302,
+        f"/feedback/{survey.token}/details/",
+    )
     survey.refresh_from_db()
-    assert survey.score is None
+    assert survey.score == 5
+    other = Client(REMOTE_ADDR="10.0.0.9")
+    assert other.get(f"/feedback/{'b' * 43}/").status_code == 404
+
+
+def test_many_customers_behind_one_address_are_never_turned_away(
+    survey_of: Callable[..., Survey], settings: object
+) -> None:
+    """Carrier NAT: one client address for many customers opening their own surveys."""
+    settings.PEYVAND_SURVEY_REQUESTS_PER_ADDRESS = 2  # type: ignore[attr-defined]
+    surveys = [survey_of() for _ in range(3)]
+    shared = Client(REMOTE_ADDR="10.20.30.40")
+    statuses = [
+        shared.get(f"/feedback/{survey.token}/{suffix}").status_code
+        for survey in surveys
+        for suffix in ("", "?score=4", "")
+    ]
+    assert statuses == [200] * 9
+    # The expired-survey page is a real token too: it does not count either.
+    Survey.objects.filter(pk=surveys[0].pk).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    expired = [shared.get(f"/feedback/{surveys[0].token}/").status_code for _ in range(3)]
+    assert expired == [404, 404, 404]
+    assert shared.get(f"/feedback/{'b' * 43}/").status_code == 404
+    assert shared.get(f"/feedback/{'b' * 43}/").status_code == 404
+    assert shared.get(f"/feedback/{'b' * 43}/").status_code == 429

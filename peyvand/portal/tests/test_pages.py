@@ -9,10 +9,14 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from peyvand.accounts.models import User
-from peyvand.contacts.models import ConsentStatus, Contact, ContactConsent
+from peyvand.contacts.models import ConsentStatus, Contact, ContactConsent, ContactEmail
 from peyvand.feedback.models import Survey
+from peyvand.portal import views
 from peyvand.service.models import MessageKind, Ticket, TicketMessage, TicketStatus
 from peyvand.service.tickets import ticket_reply, ticket_set_status
 from peyvand.timeline.models import Event
@@ -84,7 +88,7 @@ def test_the_thread_shows_the_conversation_and_never_internal_notes(
     assert kinds == ["customer", "reply"]
     assert "پشتیبانی · امید" in page
     assert 'data-status="open">در حال رسیدگی</span>' in page
-    assert 'id="solved-form"' in page and 'id="portal-rating-slot"' not in page
+    assert 'id="solved-form"' in page and 'id="portal-rating"' not in page
 
 
 def test_the_customer_replies_and_a_waiting_ticket_opens_again(
@@ -253,7 +257,7 @@ def test_the_customer_confirms_the_problem_is_solved(
     page = portal.get(f"/portal/tickets/{ticket.pk}/").content.decode()
     assert "ممنون! خوشحالیم که مشکل حل شد." in page
     assert 'id="solved-form"' not in page
-    assert 'id="portal-rating-slot"' in page and 'id="rate-ticket"' not in page
+    assert 'id="portal-rating"' in page and 'id="rate-ticket"' not in page
     assert 'data-status="resolved">حل شد</span>' in page
     # Saying it again changes nothing.
     portal.post(f"/portal/tickets/{ticket.pk}/solved/")
@@ -273,6 +277,79 @@ def test_a_resolved_ticket_links_to_its_satisfaction_survey(
     survey = Survey.objects.get(ticket=ticket)
     page = portal.get(f"/portal/tickets/{ticket.pk}/").content.decode()
     assert f'href="/feedback/{survey.token}/" id="rate-ticket"' in page
+    # Once the survey expired, the place stays empty.
+    Survey.objects.filter(pk=survey.pk).update(expires_at=timezone.now())
+    page = portal.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert 'id="portal-rating"' in page and 'id="rate-ticket"' not in page
+
+
+def test_an_agent_closing_the_ticket_at_the_same_moment_is_a_message_not_an_error(
+    portal: Client, customer: Contact, agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The portal reads the ticket (still open), then the agent closes it before the
+    customer's "solved" is written."""
+    ticket = open_ticket(customer)
+    read = views.portal_ticket
+
+    def read_then_agent_closes(contact: Contact, ticket_id: int) -> Ticket | None:
+        stale = read(contact, ticket_id)
+        ticket_set_status(actor=agent, ticket=ticket, status=TicketStatus.CLOSED)
+        return stale
+
+    monkeypatch.setattr(views, "portal_ticket", read_then_agent_closes)
+    response = portal.post(f"/portal/tickets/{ticket.pk}/solved/")
+    assert (response.status_code, response["Location"]) == (302, f"/portal/tickets/{ticket.pk}/")
+    monkeypatch.setattr(views, "portal_ticket", read)
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED
+    assert Event.objects.filter(verb="ticket.closed").count() == 1
+    assert not Event.objects.filter(verb="ticket.resolved").exists()
+    page = portal.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    with translation.override("fa"):
+        expected = gettext(
+            "Our team changed this ticket at the same moment, so it was not marked as "
+            "solved. Please look at it again."
+        )
+    assert f'<div class="alert alert-warning" role="status">{escape(expected)}</div>' in page
+    assert 'data-status="closed"' in page
+
+
+def test_saying_solved_counts_against_the_posts_per_hour(
+    portal: Client, customer: Contact, settings: Any
+) -> None:
+    settings.PEYVAND_PORTAL_POSTS_PER_HOUR = 1
+    first, second = open_ticket(customer), open_ticket(customer)
+    assert portal.post(f"/portal/tickets/{first.pk}/solved/").status_code == 302
+    # Saying it again about a solved ticket writes nothing and is not counted.
+    assert portal.post(f"/portal/tickets/{first.pk}/solved/").status_code == 302
+    response = portal.post(f"/portal/tickets/{second.pk}/solved/")
+    assert response.status_code == 429
+    assert (
+        '<div class="alert alert-danger" role="status">'
+        "تعداد تلاش‌ها زیاد است. چند دقیقه صبر کنید و دوباره امتحان کنید.</div>"
+    ) in response.content.decode()
+    second.refresh_from_db()
+    assert second.status == TicketStatus.NEW
+    assert Event.objects.filter(verb="ticket.resolved").count() == 1
+
+
+def test_the_customer_s_first_email_by_position_is_the_ticket_address(
+    portal: Client, customer: Contact
+) -> None:
+    ContactEmail.objects.create(contact=customer, address="maryam.work@example.ir", position=0)
+    ContactEmail.objects.filter(contact=customer, address="maryam@example.ir").update(position=1)
+    portal.post("/portal/tickets/new/", {"subject": "سلام", "message": "متن", "once": _once()})
+    ticket = Ticket.objects.get()
+    assert ticket.requester_email == "maryam.work@example.ir"
+    portal.post(
+        f"/portal/tickets/{ticket.pk}/reply/",
+        {"message": "باز هم من", "once": "6f1c5a58-6f0a-4a55-9d38-2f1f3f1b9a02"},
+    )
+    assert list(
+        TicketMessage.objects.filter(ticket=ticket)
+        .order_by("id")
+        .values_list("from_email", flat=True)
+    ) == ["maryam.work@example.ir", "maryam.work@example.ir"]
 
 
 def test_a_solved_ticket_opens_again_when_the_customer_writes(
