@@ -1,21 +1,14 @@
 """Admin: articles and categories are written in the app (``/kb/``) so their search
-columns and events are kept; here they are read-only lists, like votes, the search log and
-answer drafts."""
+columns, counters and events are kept; here they are read-only lists (nothing added,
+changed or deleted), like votes, the search log and answer drafts."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
+
+from peyvand.common.admin import ReadOnlyAdmin
 
 from .models import AnswerDraft, Article, ArticleCategory, ArticleVote, SearchTerm
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ArticleCategory)

@@ -1,16 +1,18 @@
-"""Suggested articles and generated answer drafts for one ticket, under
-``/kb/tickets/<id>/answer/``: draft an answer, approve it (as edited) or discard it. The
-ticket comes from ``tickets_visible_to``, so a ticket the user cannot see is a 404. The
-actions go back to ``next`` (the ticket page that holds ``knowledge/_answer_draft.html``)
-when it is an address on this site."""
+"""The buttons of generated answer drafts on the agent's ticket page
+(``knowledge/_answer_draft.html`` there): draft an answer, approve it (as edited) or
+discard it. The ticket comes from ``tickets_visible_to``, so a ticket the user cannot see is
+a 404. Each action goes back to ``next`` when it is an address on this site, else to the
+ticket page. Drafting asks a paid outside service, so it is limited per agent
+(``PEYVAND_KB_DRAFTS_PER_AGENT`` in ``PEYVAND_KB_DRAFT_WINDOW_SECONDS``)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -18,12 +20,17 @@ from django.views.decorators.http import require_POST
 
 from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
-from peyvand.service.models import MessageKind, Ticket
+from peyvand.accounts.throttle import attempt_allowed
+from peyvand.service.models import Ticket
 from peyvand.service.selectors import ticket_visible_or_404
 from peyvand.web.form_errors import flash_service_errors
 
 from .answers import answer_draft_approve, answer_draft_create, answer_draft_discard
-from .models import AnswerDraft, AnswerDraftStatus
+from .models import AnswerDraft
+
+# Drafts one agent may ask for per window, unless the settings say otherwise.
+DRAFTS_PER_AGENT = 20
+DRAFT_WINDOW_SECONDS = 3600
 
 
 def _pending_draft(ticket: Ticket, draft_id: int) -> AnswerDraft:
@@ -39,22 +46,16 @@ def _back(request: AuthenticatedRequest, ticket: Ticket) -> HttpResponse:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(target)
-    return redirect(reverse("knowledge:ticket_answer", args=[ticket.pk]))
+    return redirect(reverse("service:ticket_detail", args=[ticket.pk]))
 
 
-@login_required
-def ticket_answer(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
-    """The ticket's question, the suggested articles and the answer drafts."""
-    require_permission(request.user, "read", "tickets")
-    ticket = ticket_visible_or_404(request.user, ticket_id)
-    context = {
-        "ticket": ticket,
-        "customer_messages": ticket.messages.filter(kind=MessageKind.CUSTOMER),
-        "decided_drafts": ticket.answer_drafts.exclude(status=AnswerDraftStatus.PENDING)
-        .select_related("decided_by")
-        .order_by("-id")[:10],
-    }
-    return render(request, "knowledge/ticket_answer.html", context)
+def _draft_allowed(request: AuthenticatedRequest) -> bool:
+    return attempt_allowed(
+        "kb-draft",
+        str(request.user.pk),
+        limit=int(getattr(settings, "PEYVAND_KB_DRAFTS_PER_AGENT", DRAFTS_PER_AGENT)),
+        window=int(getattr(settings, "PEYVAND_KB_DRAFT_WINDOW_SECONDS", DRAFT_WINDOW_SECONDS)),
+    )
 
 
 @login_required
@@ -62,6 +63,11 @@ def ticket_answer(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse
 def answer_draft_create_view(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
     require_permission(request.user, "write", "tickets")
     ticket = ticket_visible_or_404(request.user, ticket_id)
+    if not _draft_allowed(request):
+        messages.error(
+            request, _("You have asked for many drafts in a short time. Try again later.")
+        )
+        return _back(request, ticket)
     try:
         answer_draft_create(actor=request.user, ticket=ticket)
     except ValidationError as error:

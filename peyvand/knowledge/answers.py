@@ -18,18 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.permissions import require_permission
-from peyvand.service.models import MessageKind
+from peyvand.service.models import Ticket
 from peyvand.service.tickets import ticket_reply
 from peyvand.timeline.events import event_record
 
 from .llm import LlmError, chat_complete, llm_config
 from .markup import plain_text
 from .models import AnswerDraft, AnswerDraftStatus, Article
-from .search import ticket_suggestions
+from .search import ticket_customer_text, ticket_suggestions
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
-    from peyvand.service.models import Ticket
 
 # How much of the ticket and of each article goes into the prompt.
 MAX_CUSTOMER_TEXT = 6_000
@@ -49,12 +48,13 @@ def generated_answers_enabled() -> bool:
     return llm_config() is not None
 
 
-def answer_prompt(ticket: Ticket, articles: list[Article]) -> list[dict[str, str]]:
-    """The chat messages for a ticket: the instructions, then the customer's messages and
-    the articles to answer from."""
-    customer = "\n\n".join(
-        ticket.messages.filter(kind=MessageKind.CUSTOMER).values_list("body", flat=True)
-    )[:MAX_CUSTOMER_TEXT]
+def answer_prompt(
+    ticket: Ticket, customer_text: str, articles: list[Article]
+) -> list[dict[str, str]]:
+    """The chat messages for a ticket: the instructions, then the customer's messages
+    (``customer_text``, from ``search.ticket_customer_text``) and the articles to answer
+    from."""
+    customer = customer_text[:MAX_CUSTOMER_TEXT]
     sources = "\n\n".join(
         f"### {article.title}\n{plain_text(article.body)[:MAX_ARTICLE_TEXT]}"
         for article in articles
@@ -69,12 +69,23 @@ def answer_prompt(ticket: Ticket, articles: list[Article]) -> list[dict[str, str
     ]
 
 
+def _pending_of(ticket_id: int) -> AnswerDraft | None:
+    return (
+        AnswerDraft.objects.filter(ticket_id=ticket_id, status=AnswerDraftStatus.PENDING)
+        .order_by("-id")
+        .first()
+    )
+
+
 def answer_draft_create(*, actor: User | None, ticket: Ticket) -> AnswerDraft:
     """Ask the answer service for a reply to ``ticket`` and keep it as a pending draft.
 
-    Raises ``ValidationError`` (on ``draft``) when generated answers are off or the service
-    fails (no answer in time, an HTTP error, an unreadable reply): the message says which,
-    and nothing is saved. The HTTP call happens outside any transaction."""
+    A ticket has at most one pending draft: when one is waiting (a double click, a second
+    agent), that one is returned and nothing new is asked or saved. Raises
+    ``ValidationError`` (on ``draft``) when generated answers are off or the service fails
+    (no answer in time, an HTTP error, a redirect, an unreadable reply): the message says
+    which, and nothing is saved. The HTTP call happens outside any transaction; the ticket
+    row is locked while the draft is saved, so two calls at once still keep one draft."""
     if actor is not None:
         require_permission(actor, "write", "tickets")
     config = llm_config()
@@ -82,12 +93,22 @@ def answer_draft_create(*, actor: User | None, ticket: Ticket) -> AnswerDraft:
         raise ValidationError(
             {"draft": [ValidationError(_("Generated answers are turned off."), code="disabled")]}
         )
-    articles = ticket_suggestions(ticket, portal=True, limit=SOURCE_ARTICLES)
+    waiting = _pending_of(ticket.pk)
+    if waiting is not None:
+        return waiting
+    customer_text = ticket_customer_text(ticket)
+    articles = ticket_suggestions(
+        ticket, portal=True, limit=SOURCE_ARTICLES, customer_text=customer_text
+    )
     try:
-        text = chat_complete(answer_prompt(ticket, articles), config=config)
+        text = chat_complete(answer_prompt(ticket, customer_text, articles), config=config)
     except LlmError as error:
         raise ValidationError({"draft": [ValidationError(str(error), code="llm")]}) from error
     with transaction.atomic():
+        list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk"))
+        waiting = _pending_of(ticket.pk)
+        if waiting is not None:  # another request saved one while this one waited
+            return waiting
         draft = AnswerDraft.objects.create(
             ticket=ticket,
             body=text[:50_000],

@@ -1,5 +1,4 @@
-"""Forms of the knowledge base pages: articles and categories for editors, the draft
-answer an agent may edit before approving it."""
+"""Forms of the knowledge base pages: articles and categories for editors."""
 
 from __future__ import annotations
 
@@ -39,10 +38,3 @@ class ArticleForm(StyledForm):
 class CategoryForm(StyledForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
     position = forms.IntegerField(label=gettext_lazy("Order"), min_value=0, initial=0)
-
-
-class AnswerApproveForm(forms.Form):
-    body = forms.CharField(
-        label=gettext_lazy("Answer to send"),
-        widget=forms.Textarea(attrs={"rows": 8, "class": "form-control"}),
-    )

@@ -5,8 +5,12 @@ Configured from the environment (``PEYVAND_LLM_URL``, ``PEYVAND_LLM_MODEL``,
 It speaks the documented shape: ``POST {base}/chat/completions`` with
 ``{"model": …, "messages": [{"role": "system"|"user", "content": …}], "temperature": …}``
 and reads ``choices[0].message.content`` from the answer. Every failure (no answer in
-time, an HTTP error, a body that is not that JSON) is an :class:`LlmError` with a message
-for the agent; nothing else escapes.
+time, an HTTP error, a redirect, a body that is not that JSON) is an :class:`LlmError`
+with a message for the agent; nothing else escapes.
+
+Redirects are never followed: ``urllib`` would repeat the request (with the
+``Authorization`` header, the API key) at whatever address a 3xx names, another host
+included. A 3xx is an error that asks for the final address in ``PEYVAND_LLM_URL``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,24 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 MAX_RESPONSE_BYTES = 1_000_000
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Turns every 3xx into an ``HTTPError`` instead of a new request elsewhere."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_RefuseRedirects)
 
 
 class LlmError(Exception):
@@ -89,9 +111,18 @@ def chat_complete(
         headers["Authorization"] = f"Bearer {config.api_key}"
     request = urllib.request.Request(config.endpoint, data=payload, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=config.timeout) as response:
+        with _opener.open(request, timeout=config.timeout) as response:
             body = response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as error:
+        error.close()
+        if 300 <= error.code < 400:
+            raise LlmError(
+                _(
+                    "The answer service redirected to another address (HTTP %(status)s); "
+                    "set PEYVAND_LLM_URL to the address that answers."
+                )
+                % {"status": error.code}
+            ) from error
         raise LlmError(
             _("The answer service replied with an error (HTTP %(status)s).")
             % {"status": error.code}

@@ -1,6 +1,11 @@
 """The public help centre under ``/help/``: no login, published articles for everyone only
 (portal-only articles and drafts are a 404 here), search, and "was this helpful?" votes
-(CSRF-protected, one per visitor and article, limited per client address)."""
+(CSRF-protected, one per browser session and article, limited per client address).
+
+An article's views are counted once per browser session (the ids already seen are kept in
+the session, the latest ``SEEN_ARTICLES_KEPT``) and at most ``VIEW_COUNT_LIMIT`` times per
+address and window, so reloading the page or a script without cookies cannot push an
+article up "Most read"."""
 
 from __future__ import annotations
 
@@ -26,6 +31,11 @@ SEARCH_RESULTS = 20
 # Searches logged per address per window: a script cannot flood the editors' report.
 SEARCH_LOG_LIMIT = 60
 SEARCH_LOG_WINDOW = 600
+# Views counted per address per window, and the article ids kept in a session.
+VIEW_COUNT_LIMIT = 60
+VIEW_COUNT_WINDOW = 600
+SEEN_ARTICLES_KEPT = 200
+SEEN_SESSION_KEY = "kb_seen_articles"
 
 
 def help_home(request: HttpRequest) -> HttpResponse:
@@ -49,7 +59,12 @@ def help_category(request: HttpRequest, category_id: int) -> HttpResponse:
     category = ArticleCategory.objects.filter(pk=category_id).first()
     if category is None:
         raise Http404
-    articles = articles_published(portal=False).filter(category=category).order_by("title", "id")
+    articles = (
+        articles_published(portal=False)
+        .filter(category=category)
+        .select_related("category")
+        .order_by("title", "id")
+    )
     if not articles:
         raise Http404
     rows = [(article, excerpt(article.body)) for article in articles]
@@ -85,9 +100,27 @@ def _has_voted(request: HttpRequest, article: Article) -> bool:
     )
 
 
+def _first_view(request: HttpRequest, article: Article) -> bool:
+    """Whether this session has not seen ``article`` yet; remembers it if so."""
+    seen = request.session.get(SEEN_SESSION_KEY)
+    seen_ids = [item for item in seen if isinstance(item, int)] if isinstance(seen, list) else []
+    if article.pk in seen_ids:
+        return False
+    request.session[SEEN_SESSION_KEY] = [*seen_ids, article.pk][-SEEN_ARTICLES_KEPT:]
+    return True
+
+
 def help_article(request: HttpRequest, article_id: int) -> HttpResponse:
+    """A published public article. Its view is counted once per session (see the module
+    docstring); the page shown again after a vote is not a view."""
     article = _public_article(article_id)
-    if "voted" not in request.GET:  # the page again after a vote is not another view
+    if (
+        "voted" not in request.GET
+        and _first_view(request, article)
+        and attempt_allowed(
+            "kb-view", client_address(request), limit=VIEW_COUNT_LIMIT, window=VIEW_COUNT_WINDOW
+        )
+    ):
         article_viewed(article=article)
     return _article_page(request, article)
 
@@ -110,7 +143,9 @@ def _article_page(request: HttpRequest, article: Article, *, status: int = 200) 
 
 @require_POST
 def help_vote(request: HttpRequest, article_id: int) -> HttpResponse:
-    """Count "yes" or "no" once per visitor (their session) and article."""
+    """Count "yes" or "no" once per browser session and article. The session cookie is all
+    that tells visitors apart: without it (another browser, cookies cleared) a person can
+    answer again, so answers are also limited per client address."""
     article = _public_article(article_id)
     if not attempt_allowed(
         "kb-vote",

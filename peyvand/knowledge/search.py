@@ -279,17 +279,31 @@ def articles_suggest(text: str, *, portal: bool, limit: int = 3) -> list[Article
     return articles_search(text, portal=portal, limit=limit)
 
 
-def ticket_question(ticket: Ticket) -> str:
-    """What a ticket asks: its subject and the customer's messages (never agents' replies
-    or internal notes)."""
+def ticket_customer_text(ticket: Ticket) -> str:
+    """The customer's messages of a ticket in order, a blank line between them (never
+    agents' replies or internal notes)."""
     from peyvand.service.models import MessageKind
 
     bodies = ticket.messages.filter(kind=MessageKind.CUSTOMER).values_list("body", flat=True)
-    return "\n".join([ticket.subject, *bodies])
+    return "\n\n".join(bodies)
 
 
-def ticket_suggestions(ticket: Ticket, *, portal: bool = True, limit: int = 3) -> list[Article]:
+def ticket_question(ticket: Ticket, customer_text: str | None = None) -> str:
+    """What a ticket asks: its subject and the customer's messages. Pass
+    ``customer_text`` (from :func:`ticket_customer_text`) when it has been read already."""
+    if customer_text is None:
+        customer_text = ticket_customer_text(ticket)
+    return f"{ticket.subject}\n{customer_text}"
+
+
+def ticket_suggestions(
+    ticket: Ticket,
+    *,
+    portal: bool = True,
+    limit: int = 3,
+    customer_text: str | None = None,
+) -> list[Article]:
     """:func:`articles_suggest` for a ticket's subject and customer messages. The agent and
     the ticket's customer (a portal customer) may both read portal-only articles, hence
     ``portal=True`` by default."""
-    return articles_suggest(ticket_question(ticket), portal=portal, limit=limit)
+    return articles_suggest(ticket_question(ticket, customer_text), portal=portal, limit=limit)

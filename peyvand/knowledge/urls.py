@@ -15,7 +15,6 @@ urlpatterns = [
     path("categories/", views.category_list, name="category_list"),
     path("categories/<int:category_id>/edit/", views.category_edit, name="category_edit"),
     path("searches/no-results/", views.no_result_report, name="no_results"),
-    path("tickets/<int:ticket_id>/answer/", answer_views.ticket_answer, name="ticket_answer"),
     path(
         "tickets/<int:ticket_id>/answer/draft/",
         answer_views.answer_draft_create_view,

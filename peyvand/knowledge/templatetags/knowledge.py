@@ -1,5 +1,6 @@
 """Template tags for the knowledge base hooks on other pages (the agent's ticket page, the
-customer portal): suggested articles, pending answer drafts, and safe article text.
+customer portal): suggested articles, pending answer drafts, an article's public address
+and safe article text.
 
     {% load knowledge %}
     {% ticket_suggestions ticket as suggestions %}
@@ -9,6 +10,8 @@ customer portal): suggested articles, pending answer drafts, and safe article te
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
+from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from peyvand.service.models import Ticket
@@ -16,7 +19,6 @@ from peyvand.service.models import Ticket
 from ..answers import generated_answers_enabled
 from ..markup import excerpt, render_markup
 from ..models import AnswerDraft, AnswerDraftStatus, Article
-from ..search import articles_suggest
 from ..search import ticket_suggestions as suggestions_for_ticket
 
 register = template.Library()
@@ -26,13 +28,6 @@ register = template.Library()
 def ticket_suggestions_tag(ticket: Ticket, portal: bool = True, limit: int = 3) -> list[Article]:
     """The best published articles for a ticket's subject and customer messages."""
     return suggestions_for_ticket(ticket, portal=portal, limit=limit)
-
-
-@register.simple_tag(name="article_suggestions")
-def article_suggestions_tag(text: str, portal: bool = False, limit: int = 3) -> list[Article]:
-    """The best published articles for a question being typed (the portal's new-ticket
-    form)."""
-    return articles_suggest(str(text or ""), portal=portal, limit=limit)
 
 
 @register.simple_tag(name="pending_answer_drafts")
@@ -47,6 +42,13 @@ def pending_answer_drafts_tag(ticket: Ticket) -> list[AnswerDraft]:
 @register.simple_tag(name="generated_answers_enabled")
 def generated_answers_enabled_tag() -> bool:
     return generated_answers_enabled()
+
+
+@register.filter(name="article_public_url")
+def article_public_url(article: Article) -> str:
+    """The article's address in the help centre for a customer: ``PEYVAND_PUBLIC_URL`` and
+    its path, as in survey and reply emails, whatever host the agent's page came from."""
+    return str(settings.PEYVAND_PUBLIC_URL) + reverse("help:article", args=[article.pk])
 
 
 @register.filter(name="article_html")

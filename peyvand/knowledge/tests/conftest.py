@@ -1,12 +1,13 @@
 """A local stand-in for an OpenAI-compatible chat-completions API: a real HTTP server on a
 free port that speaks the documented request and response shape and can be told to fail
-(HTTP 500, a body that is not JSON, no choices, too slow)."""
+(HTTP 500, a body that is not JSON, no choices, too slow, a redirect elsewhere)."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,11 +20,13 @@ class FakeChatApi:
     """What the fake server answers next, and every request it received."""
 
     base_url: str = ""
-    mode: str = "ok"  # ok | error | garbage | no_choices | slow
+    mode: str = "ok"  # ok | error | garbage | no_choices | slow | redirect
     answer: str = "سلام، برای بازیابی رمز عبور روی «فراموشی رمز عبور» بزنید."
     delay: float = 5.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     release: threading.Event = field(default_factory=threading.Event)
+    redirect_status: int = 302
+    redirect_to: str = ""
 
 
 def _handler(api: FakeChatApi) -> type[BaseHTTPRequestHandler]:
@@ -31,15 +34,27 @@ def _handler(api: FakeChatApi) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def _send(self, status: int, body: bytes) -> None:
+        def _send(self, status: int, body: bytes, location: str = "") -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
             except OSError:  # the client gave up (the timeout test)
                 pass
+
+        def do_GET(self) -> None:  # only where a redirect could lead a client
+            api.requests.append(
+                {
+                    "method": "GET",
+                    "path": self.path,
+                    "authorization": self.headers.get("Authorization"),
+                }
+            )
+            self._send(404, b'{"error": {"message": "not found"}}')
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
@@ -54,6 +69,9 @@ def _handler(api: FakeChatApi) -> type[BaseHTTPRequestHandler]:
             )
             if self.path != "/v1/chat/completions":
                 self._send(404, b'{"error": {"message": "not found"}}')
+                return
+            if api.mode == "redirect":
+                self._send(api.redirect_status, b"{}", location=api.redirect_to)
                 return
             if api.mode == "slow":
                 api.release.wait(api.delay)
@@ -90,19 +108,15 @@ def _handler(api: FakeChatApi) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def fake_chat_api(settings: Any) -> Iterator[FakeChatApi]:
-    """The fake server, with the settings pointing at it (``/v1`` as the base URL)."""
+@contextmanager
+def running_fake_chat_api() -> Iterator[FakeChatApi]:
+    """A fake server on a free port of 127.0.0.1 while the block runs."""
     api = FakeChatApi()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     api.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    settings.PEYVAND_LLM_URL = api.base_url
-    settings.PEYVAND_LLM_MODEL = "test-model"
-    settings.PEYVAND_LLM_API_KEY = "sk-test-key"
-    settings.PEYVAND_LLM_TIMEOUT_SECONDS = 5
     try:
         yield api
     finally:
@@ -110,3 +124,14 @@ def fake_chat_api(settings: Any) -> Iterator[FakeChatApi]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_chat_api(settings: Any) -> Iterator[FakeChatApi]:
+    """The fake server, with the settings pointing at it (``/v1`` as the base URL)."""
+    with running_fake_chat_api() as api:
+        settings.PEYVAND_LLM_URL = api.base_url
+        settings.PEYVAND_LLM_MODEL = "test-model"
+        settings.PEYVAND_LLM_API_KEY = "sk-test-key"
+        settings.PEYVAND_LLM_TIMEOUT_SECONDS = 5
+        yield api

@@ -1,6 +1,7 @@
 """The editor pages under /kb/ (sign-in, who reads and who writes, list, search, publish,
 categories, the no-result report) and the public help centre under /help/ (public
-published articles only, search, votes with CSRF, one per visitor, a limit per address)."""
+published articles only, search, views and votes once per session, votes with CSRF and a
+limit per address) with the number of queries not growing with the rows shown."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import re
 from collections.abc import Callable
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from peyvand.accounts.models import Role, User
@@ -208,14 +211,105 @@ def test_public_search_never_shows_portal_or_draft_articles_and_logs_the_query(
     ]
 
 
-def test_the_article_page_counts_views_and_renders_markup(
+def test_the_article_page_counts_views_once_per_session_and_renders_markup(
     client: Client, articles: dict[str, Article]
 ) -> None:
-    page = client.get(f"/help/articles/{articles['public'].pk}/").content.decode()
+    url = f"/help/articles/{articles['public'].pk}/"
+    page = client.get(url).content.decode()
     assert "<strong>۱۸ ماه</strong>" in page
-    client.get(f"/help/articles/{articles['public'].pk}/")
+    client.get(url)  # a reload
+    articles["public"].refresh_from_db()
+    assert articles["public"].view_count == 1
+    Client().get(url)  # another visitor
     articles["public"].refresh_from_db()
     assert articles["public"].view_count == 2
+    assert client.session["kb_seen_articles"] == [articles["public"].pk]
+
+
+def test_a_session_remembers_only_the_latest_articles(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peyvand.knowledge import public_views
+
+    monkeypatch.setattr(public_views, "SEEN_ARTICLES_KEPT", 2)
+    first, second, third = (make_article(f"مقاله {name}") for name in ("الف", "ب", "ج"))
+    for article in (first, second, third, third):
+        client.get(f"/help/articles/{article.pk}/")
+    assert client.session["kb_seen_articles"] == [second.pk, third.pk]
+    client.get(f"/help/articles/{first.pk}/")  # forgotten, so counted again
+    views = dict(Article.objects.values_list("pk", "view_count"))
+    assert views == {first.pk: 2, second.pk: 1, third.pk: 1}
+
+
+def test_views_without_a_session_cookie_are_limited_per_address(
+    articles: dict[str, Article], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peyvand.knowledge import public_views
+
+    monkeypatch.setattr(public_views, "VIEW_COUNT_LIMIT", 2)
+    url = f"/help/articles/{articles['public'].pk}/"
+    for _request in range(4):  # a script that drops the cookie every time
+        assert Client().get(url).status_code == 200
+    articles["public"].refresh_from_db()
+    assert articles["public"].view_count == 2
+
+
+# --- queries do not grow with the rows shown ------------------------------------------------
+
+
+def _query_count(client: Client, path: str, params: dict[str, str] | None = None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+def _more_articles(count: int, start: int = 0, category: ArticleCategory | None = None) -> None:
+    for number in range(start, start + count):
+        make_article(
+            f"گارانتی شماره {number}",
+            "گارانتی کالا",
+            category=category or make_category(f"دسته {number % 3}"),
+        )
+
+
+def test_the_help_category_page_reads_the_same_number_of_rows_for_2_or_10_articles(
+    client: Client,
+) -> None:
+    category = make_category("لوازم")
+    _more_articles(2, category=category)
+    few = _query_count(client, f"/help/categories/{category.pk}/")
+    _more_articles(8, start=2, category=category)
+    many = client.get(f"/help/categories/{category.pk}/")
+    assert len(re.findall(r'data-article="(\d+)"', many.content.decode())) == 10
+    assert _query_count(client, f"/help/categories/{category.pk}/") == few
+
+
+def test_the_help_search_reads_the_same_number_of_rows_for_2_or_10_results(
+    client: Client,
+) -> None:
+    _more_articles(2)
+    client.get("/help/search/", {"q": "گارانتی"})  # the first search creates its log row
+    few = _query_count(client, "/help/search/", {"q": "گارانتی"})
+    _more_articles(8, start=2)
+    many = client.get("/help/search/", {"q": "گارانتی"})
+    assert len(re.findall(r'data-article="(\d+)"', many.content.decode())) == 10
+    assert _query_count(client, "/help/search/", {"q": "گارانتی"}) == few
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "گارانتی"}])
+def test_the_article_list_reads_the_same_number_of_rows_for_2_or_10_articles(
+    logged_in: Callable[[User], Client],
+    make_user: Callable[..., User],
+    params: dict[str, str],
+) -> None:
+    client = logged_in(make_user(role=Role.SUPPORT))
+    _more_articles(2)
+    few = _query_count(client, "/kb/", params)
+    _more_articles(8, start=2)
+    many = client.get("/kb/", params)
+    assert len(re.findall(r'data-article="(\d+)"', many.content.decode())) == 10
+    assert _query_count(client, "/kb/", params) == few
 
 
 def test_votes_need_the_csrf_token(articles: dict[str, Article]) -> None:
