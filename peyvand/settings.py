@@ -247,7 +247,8 @@ PEYVAND_EXPORT_INLINE_LIMIT = int(os.environ.get("PEYVAND_EXPORT_INLINE_LIMIT", 
 
 # Where customers reach this server: links in emails (satisfaction surveys) start with it.
 PEYVAND_PUBLIC_URL = os.environ.get("PEYVAND_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-# Satisfaction surveys: days a link stays valid; requests allowed per address per window.
+# Satisfaction surveys: days a link stays valid; requests with an unknown token allowed per
+# client address per window (then 429).
 PEYVAND_SURVEY_VALID_DAYS = int(os.environ.get("PEYVAND_SURVEY_VALID_DAYS", "30"))
 PEYVAND_SURVEY_REQUESTS_PER_ADDRESS = int(
     os.environ.get("PEYVAND_SURVEY_REQUESTS_PER_ADDRESS", "60")

@@ -184,3 +184,11 @@ def global_search(
 
 def tags_all() -> QuerySet[Tag]:
     return Tag.objects.all()
+
+
+def contact_first_email(contact: Contact | None) -> str:
+    """The contact's first email address (in ``ContactEmail``'s own order), ``""`` when
+    there is no contact or it has no email."""
+    if contact is None:
+        return ""
+    return contact.emails.values_list("address", flat=True).first() or ""

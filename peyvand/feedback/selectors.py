@@ -1,6 +1,5 @@
 """Reads of the feedback app, for itself and other parts of Peyvand: whether a survey is
-still open, the customer's address a survey goes to, and the link to the open survey of a
-ticket (the customer portal shows it)."""
+still open, and the link to the open survey of a ticket (the customer portal shows it)."""
 
 from __future__ import annotations
 
@@ -9,18 +8,9 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
-from peyvand.contacts.models import Contact
 from peyvand.service.models import Ticket
 
 from .models import Survey
-
-
-def contact_first_email(contact: Contact | None) -> str:
-    """The contact's first email address (in ``ContactEmail``'s own order), ``""`` when
-    there is no contact or it has no email."""
-    if contact is None:
-        return ""
-    return contact.emails.values_list("address", flat=True).first() or ""
 
 
 def survey_is_open(survey: Survey, now: datetime.datetime | None = None) -> bool:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from peyvand.accounts.models import Role
 from peyvand.common.persian import clean_persian, is_farsi, to_persian_digits
 from peyvand.contacts.models import Channel, ConsentStatus, ContactConsent
+from peyvand.contacts.selectors import contact_first_email
 from peyvand.service.models import Ticket, TicketStatus
 from peyvand.timeline.events import event_record
 from peyvand.timeline.services import task_create
@@ -34,7 +35,7 @@ from .models import (
     SurveyKind,
     is_low_answer,
 )
-from .selectors import contact_first_email, survey_is_open
+from .selectors import survey_is_open
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
@@ -191,7 +192,8 @@ def surveys_send_pending(*, now: datetime.datetime | None = None) -> int:
 
     Each is tried at most ``MAX_SEND_ATTEMPTS`` times in all, never once it expired, and
     only while its ticket is still resolved (or closed) at the same moment: a ticket the
-    customer reopened gets a new survey when it is resolved again, not the old one. One
+    customer reopened gets a new survey when it is resolved again, not the old one; nor
+    one the customer already answered through the portal. One
     survey that fails for a reason other than the mail server is logged and skipped, so it
     does not hold up the others."""
     moment = now or timezone.now()
@@ -204,6 +206,7 @@ def surveys_send_pending(*, now: datetime.datetime | None = None) -> int:
         expires_at__gt=moment,
         ticket__status__in=(TicketStatus.RESOLVED, TicketStatus.CLOSED),
         ticket__resolved_at=F("resolved_at"),
+        score__isnull=True,  # already answered through the portal's link
     )
     sent = 0
     for survey in pending.order_by("id")[:100]:

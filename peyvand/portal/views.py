@@ -30,8 +30,9 @@ from peyvand.accounts.throttle import (
 from peyvand.accounts.views import client_address
 from peyvand.common.pagination import keyset_page
 from peyvand.contacts.models import ConsentMethod, ConsentStatus
+from peyvand.contacts.selectors import contact_first_email
 from peyvand.contacts.services import contact_set_consent, contact_update
-from peyvand.feedback.selectors import contact_first_email, survey_link_for
+from peyvand.feedback.selectors import survey_link_for
 from peyvand.sales.quote_pdf import quote_pdf
 from peyvand.service.attachments import attachment_response
 from peyvand.service.models import MessageKind, Ticket, TicketChannel, TicketStatus

@@ -20,6 +20,7 @@ from peyvand.accounts.permissions import has_permission, require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.common.forms import JalaliDateField, MoneyField
 from peyvand.common.persian import search_key
+from peyvand.contacts.selectors import contact_first_email
 from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.forms import StyledForm
 
@@ -279,12 +280,10 @@ def quote_detail(request: AuthenticatedRequest, quote_id: int) -> HttpResponse:
     require_permission(request.user, "read", "deals")
     quote = _visible_quote(request, quote_id)
     contact = quote.deal.contact
-    first_email = contact.emails.first() if contact else None
-    default_to = first_email.address if first_email else ""
     context = {
         "quote": quote,
         "lines": quote.lines.select_related("product"),
-        "default_to": default_to,
+        "default_to": contact_first_email(contact),
         "can_write": has_permission(request.user, "write", "deals"),
     }
     return render(request, "sales/quote_detail.html", context)

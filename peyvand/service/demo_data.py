@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from peyvand.accounts.models import Role, Team, User
 from peyvand.contacts.models import Contact
+from peyvand.contacts.selectors import contact_first_email
 
 from .merging import ticket_merge
 from .models import (
@@ -92,7 +93,7 @@ def seed_service_demo(*, rng: random.Random, contacts: Sequence[Contact], ticket
     for index in range(tickets):
         category_name, subject, body = REQUESTS[index % len(REQUESTS)]
         contact = rng.choice(people) if people else None
-        email = contact.emails.values_list("address", flat=True).first() if contact else ""
+        email = contact_first_email(contact)
         ticket = ticket_create(
             actor=None,
             values={

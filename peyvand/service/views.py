@@ -19,7 +19,7 @@ from peyvand.accounts.models import Team, User
 from peyvand.accounts.permissions import has_permission, require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.common.pagination import keyset_page
-from peyvand.contacts.selectors import contacts_visible_to
+from peyvand.contacts.selectors import contact_first_email, contacts_visible_to
 from peyvand.sales.forms import picker_options
 from peyvand.timeline.models import Event
 from peyvand.web.form_errors import add_service_errors, flash_service_errors
@@ -121,7 +121,7 @@ def ticket_create_view(request: AuthenticatedRequest) -> HttpResponse:
         contact = contacts_visible_to(request.user).filter(pk=int(contact_id)).first()
         if contact is not None:
             initial = {"contact": contact, "company": contact.company}
-            initial["requester_email"] = contact.emails.values_list("address", flat=True).first()
+            initial["requester_email"] = contact_first_email(contact)
     form = TicketCreateForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )

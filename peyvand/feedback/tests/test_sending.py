@@ -16,7 +16,7 @@ from peyvand.contacts.models import Contact
 from peyvand.contacts.services import contact_set_consent
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.feedback.models import Survey
-from peyvand.feedback.surveys import survey_send, surveys_send_pending
+from peyvand.feedback.surveys import survey_answer, survey_send, surveys_send_pending
 from peyvand.feedback.tasks import send_resolution_survey
 from peyvand.service.models import Ticket, TicketStatus
 from peyvand.service.tickets import ticket_customer_message, ticket_set_status
@@ -294,3 +294,16 @@ def test_the_retry_skips_surveys_of_tickets_reopened_since(
     old.refresh_from_db()
     assert old.sent_at is None and old.send_attempts == 1
     assert len(smtp_settings.messages) == 2
+
+
+def test_the_retry_skips_a_survey_already_answered_through_the_portal_link(
+    customer: Contact, resolve: Callable[..., Ticket], smtp_settings: Any, settings: Any
+) -> None:
+    port = settings.EMAIL_PORT
+    settings.EMAIL_PORT = 9
+    ticket = resolve(open_ticket(contact=customer))
+    survey = Survey.objects.get(ticket=ticket)
+    survey_answer(survey=survey, score=5)  # the customer used the portal's link meanwhile
+    settings.EMAIL_PORT = port
+    assert surveys_send_pending() == 0
+    assert smtp_settings.messages == []
