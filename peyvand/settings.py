@@ -261,6 +261,9 @@ PEYVAND_LLM_URL = os.environ.get("PEYVAND_LLM_URL", "")
 PEYVAND_LLM_MODEL = os.environ.get("PEYVAND_LLM_MODEL", "")
 PEYVAND_LLM_API_KEY = os.environ.get("PEYVAND_LLM_API_KEY", "")
 PEYVAND_LLM_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_LLM_TIMEOUT_SECONDS", "30"))
+# Drafted answers an agent may ask for per window (each is a call to the paid API).
+PEYVAND_KB_DRAFTS_PER_AGENT = int(os.environ.get("PEYVAND_KB_DRAFTS_PER_AGENT", "20"))
+PEYVAND_KB_DRAFT_WINDOW_SECONDS = int(os.environ.get("PEYVAND_KB_DRAFT_WINDOW_SECONDS", "3600"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -28,10 +28,6 @@ from peyvand.web.form_errors import flash_service_errors
 from .answers import answer_draft_approve, answer_draft_create, answer_draft_discard
 from .models import AnswerDraft
 
-# Drafts one agent may ask for per window, unless the settings say otherwise.
-DRAFTS_PER_AGENT = 20
-DRAFT_WINDOW_SECONDS = 3600
-
 
 def _pending_draft(ticket: Ticket, draft_id: int) -> AnswerDraft:
     draft = ticket.answer_drafts.filter(pk=draft_id).first()
@@ -53,8 +49,8 @@ def _draft_allowed(request: AuthenticatedRequest) -> bool:
     return attempt_allowed(
         "kb-draft",
         str(request.user.pk),
-        limit=int(getattr(settings, "PEYVAND_KB_DRAFTS_PER_AGENT", DRAFTS_PER_AGENT)),
-        window=int(getattr(settings, "PEYVAND_KB_DRAFT_WINDOW_SECONDS", DRAFT_WINDOW_SECONDS)),
+        limit=settings.PEYVAND_KB_DRAFTS_PER_AGENT,
+        window=settings.PEYVAND_KB_DRAFT_WINDOW_SECONDS,
     )
 
 
