@@ -90,43 +90,56 @@ _QUOTE_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "mail-editor-reference-
 
 class _TextExtractor(HTMLParser):
     """Collects the visible text of an HTML body, a line per block; with ``drop_quotes``
-    the quoted history containers are left out."""
+    the quoted history containers are left out. Linear in the size of the HTML: whether
+    the current line is still empty is a flag, and a skipped element (``<head>``,
+    ``<script>`` …) is left at the end tag of its own name, nested ones of that name
+    counted, whatever unclosed tags it holds."""
 
     def __init__(self, *, drop_quotes: bool) -> None:
         super().__init__(convert_charrefs=True)
         self.drop_quotes = drop_quotes
         self.chunks: list[str] = []
-        self.skip_stack: list[str] = []
+        self.at_line_start = True
+        self.skipped_tag: str | None = None
+        self.skip_depth = 0
         self.quoted_from_here = False
         self.link: str | None = None
         self.link_text: list[str] = []
 
     def _skipping(self) -> bool:
-        return bool(self.skip_stack) or self.quoted_from_here
+        return self.skipped_tag is not None or self.quoted_from_here
+
+    def _emit(self, chunk: str) -> None:
+        self.chunks.append(chunk)
+        if chunk.strip(" "):
+            self.at_line_start = chunk.endswith("\n")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.skip_stack:
-            if tag not in _VOID_TAGS:
-                self.skip_stack.append(tag)
+        if self.skipped_tag is not None:
+            if tag == self.skipped_tag:
+                self.skip_depth += 1
+            elif tag == "body" and self.skipped_tag == "head":
+                # A <head> left open ends where the body starts, as in a browser.
+                self.skipped_tag, self.skip_depth = None, 0
             return
         attributes = {key: value or "" for key, value in attrs}
         if tag in _SKIPPED_TAGS:
-            self.skip_stack.append(tag)
+            self.skipped_tag, self.skip_depth = tag, 1
             return
         if self.drop_quotes and self._is_quote(tag, attributes):
             # Everything from the quoted history on is history, below it too.
             self.quoted_from_here = True
             return
         if tag == "br":
-            self.chunks.append("\n")
+            self._emit("\n")
         elif tag in _BLOCK_TAGS:
             self._line_break()
         if tag == "li":
-            self.chunks.append("• ")
+            self._emit("• ")
         if tag == "a":
             self.link, self.link_text = attributes.get("href", ""), []
         if tag in {"td", "th"}:
-            self.chunks.append(" ")
+            self._emit(" ")
 
     def _is_quote(self, tag: str, attributes: dict[str, str]) -> bool:
         classes = set(attributes.get("class", "").split())
@@ -135,34 +148,32 @@ class _TextExtractor(HTMLParser):
         return tag == "blockquote" and attributes.get("type", "").lower() == "cite"
 
     def handle_endtag(self, tag: str) -> None:
-        if self.skip_stack:
-            if tag in self.skip_stack:
-                while self.skip_stack and self.skip_stack.pop() != tag:
-                    pass
+        if self.skipped_tag is not None:
+            if tag == self.skipped_tag:
+                self.skip_depth -= 1
+                if self.skip_depth == 0:
+                    self.skipped_tag = None
             return
         if self.quoted_from_here:
             return
         if tag == "a" and self.link is not None:
             text = "".join(self.link_text).strip()
             if self.link.startswith(("http://", "https://")) and self.link not in text:
-                self.chunks.append(f" ({self.link})")
+                self._emit(f" ({self.link})")
             self.link = None
         if tag in _BLOCK_TAGS:
             self._line_break()
 
     def _line_break(self) -> None:
         """End the current line unless it is empty (nested blocks make one break)."""
-        for chunk in reversed(self.chunks):
-            if chunk.strip(" "):
-                if not chunk.endswith("\n"):
-                    self.chunks.append("\n")
-                return
+        if not self.at_line_start:
+            self._emit("\n")
 
     def handle_data(self, data: str) -> None:
         if self._skipping():
             return
         text = re.sub(r"\s+", " ", data)
-        self.chunks.append(text)
+        self._emit(text)
         if self.link is not None:
             self.link_text.append(text)
 

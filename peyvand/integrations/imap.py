@@ -8,7 +8,9 @@ is it flagged \\Seen on the server and the folder's last UID advanced. A crash i
 fetches the message again next time, and its Message-ID key makes that add nothing. When
 the folder's UIDVALIDITY changes, its UIDs mean other messages: it is read from the start.
 A message that fails stops the batch, so nothing after it is skipped; it is tried again on
-the next poll.
+the next poll. After :data:`MAX_TRIES` failures in a row it is recorded as failed (see
+:func:`~.inbound_email.inbound_email_fail`) and passed over, left unseen on the server for
+a person to look at, so one poison message never holds up the mail behind it.
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db.models import F
 from django.utils import timezone
 
 from .config import ImapSettings, imap_settings
-from .inbound_email import inbound_email_receive
+from .inbound_email import InboundResult, inbound_email_fail, inbound_email_receive
 from .models import ImapMailboxState, InboundOutcome, InboundSource
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 25
+# How many polls in a row one message may fail before it is recorded as failed.
+MAX_TRIES = 3
 TIMEOUT_SECONDS = 60
 _UID_RE = re.compile(rb"\bUID (\d+)")
 
@@ -119,9 +124,35 @@ def _state_for(config: ImapSettings, uidvalidity: int) -> ImapMailboxState:
                 state.uidvalidity,
                 uidvalidity,
             )
-        ImapMailboxState.objects.filter(pk=state.pk).update(uidvalidity=uidvalidity, last_uid=0)
+        ImapMailboxState.objects.filter(pk=state.pk).update(
+            uidvalidity=uidvalidity, last_uid=0, failing_uid=None, failures=0
+        )
         state.uidvalidity, state.last_uid = uidvalidity, 0
     return state
+
+
+def _failed_again(state: ImapMailboxState, uid: int) -> int:
+    """Count one more failure of ``uid`` (the first when another UID failed before); the
+    number of failures in a row."""
+    rows = ImapMailboxState.objects.filter(pk=state.pk)
+    if not rows.filter(failing_uid=uid).update(failures=F("failures") + 1):
+        rows.update(failing_uid=uid, failures=1)
+    return int(rows.values_list("failures", flat=True).get())
+
+
+def _receive(state: ImapMailboxState, uid: int, raw: bytes) -> InboundResult:
+    """Handle one message; an error is raised until it has failed :data:`MAX_TRIES` times,
+    then the message is recorded as failed."""
+    try:
+        return inbound_email_receive(raw=raw, source=InboundSource.IMAP)
+    except Exception as failure:
+        tries = _failed_again(state, uid)
+        if tries < MAX_TRIES:
+            raise
+        logger.exception("UID %s of %s failed %s times: passed over", uid, state.mailbox, tries)
+        return inbound_email_fail(
+            raw=raw, source=InboundSource.IMAP, reason=f"failed {tries} times: {failure!r}"
+        )
 
 
 def _poll_folder(
@@ -138,10 +169,13 @@ def _poll_folder(
             raw = messages.get(uid)
             if raw is None:  # expunged meanwhile
                 continue
-            handled = inbound_email_receive(raw=raw, source=InboundSource.IMAP)
-            # Committed: now the server may call it seen, and we move past it.
-            _check(connection.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), "UID STORE")
-            ImapMailboxState.objects.filter(pk=state.pk, last_uid__lt=uid).update(last_uid=uid)
+            handled = _receive(state, uid, raw)
+            if handled.outcome != InboundOutcome.FAILED:
+                # Committed: now the server may call it seen, and we move past it.
+                _check(connection.uid("STORE", str(uid), "+FLAGS", "(\\Seen)"), "UID STORE")
+            ImapMailboxState.objects.filter(pk=state.pk, last_uid__lt=uid).update(
+                last_uid=uid, failing_uid=None, failures=0
+            )
             result.count(handled.outcome, duplicate=handled.duplicate)
 
 

@@ -7,14 +7,23 @@ webhook or the command line) and, in one transaction:
    message delivered twice adds nothing;
 2. skips automatic replies, bounces and mail loops;
 3. finds the ticket it answers: by ``In-Reply-To``/``References`` against the Message-IDs
-   we stored and sent, else by a ``[#123]`` subject token, but only when the sender is that
-   ticket's requester (nobody can write into another customer's ticket by guessing a
-   number); a closed ticket is not reopened, a new one is opened instead;
+   we stored and sent, else by a ``[#123]`` subject token; either way only when the sender
+   is that ticket's requester (nobody can write into another customer's ticket by guessing
+   a number or answering a forwarded thread: they get a ticket of their own); a closed
+   ticket is not reopened, a new one is opened instead;
 4. links the sender to a contact by email (creating one through the contacts service) for
-   a new ticket, then calls ``ticket_create(channel="email")`` or ``ticket_customer_message``;
+   a new ticket, then calls ``ticket_create(channel="email")`` or ``ticket_customer_message``
+   with the text cleaned first and then cut to the longest a message may be ("(no text)"
+   when nothing is left); a message the ticket services still refuse is recorded as
+   rejected with their reason, so it never blocks the mailbox or the webhook;
 5. keeps the attachments through ``attachment_store``; a refused file becomes an internal
-   note on the ticket with the reason, the message itself is kept;
+   note on the ticket with the reason, the message itself is kept; when the transaction
+   fails the files it wrote are deleted again;
 6. queues the "we received your request" email, after commit, for a new ticket.
+
+A message that keeps failing for another reason (a bug, a full disk) is recorded as failed
+by :func:`inbound_email_fail`, so the IMAP poller can move past it; handing it in again
+(``peyvand mail receive``) tries it once more.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from peyvand.common.validators import normalize_email
 from peyvand.contacts.models import Contact
 from peyvand.contacts.services import contact_create
 from peyvand.sales.leads import matching_contact
-from peyvand.service.attachments import attachment_store
+from peyvand.service.attachments import attachment_files_discarded_on_error, attachment_store
 from peyvand.service.models import Ticket, TicketChannel, TicketMessage, TicketStatus
 from peyvand.service.tickets import (
     MAX_BODY,
@@ -70,6 +79,12 @@ _REPLY_PREFIX_RE = re.compile(
 )
 # How many references are followed (a long thread carries dozens).
 _MAX_REFERENCES = 50
+# How much of a body is cleaned at most: cleaning may shorten it (runs of spaces, tatweel)
+# or lengthen it (NFKC folds one presentation form into up to 18 letters); this bounds the
+# work on a huge body and still leaves more than MAX_BODY after the cut.
+_MAX_BODY_CLEANED = 4 * MAX_BODY
+# The reason recorded for a message without a usable sender.
+NO_SENDER_REASON = "no valid From address"
 
 
 @dataclass(frozen=True)
@@ -238,8 +253,10 @@ def inbound_key(raw: bytes, message_id: str) -> str:
     return hashlib.sha256(b"raw:" + raw).hexdigest()
 
 
-def _ticket_by_thread(references: list[str]) -> Ticket | None:
-    """The ticket of the most recent referenced message we stored or sent."""
+def _ticket_by_thread(references: list[str], sender: str) -> Ticket | None:
+    """The ticket of the most recent referenced message we stored or sent (the one it was
+    merged into, if so), when the sender is its requester or the referenced ticket's;
+    otherwise None (anyone can answer a thread forwarded to them)."""
     if not references:
         return None
     owners = dict(
@@ -254,7 +271,11 @@ def _ticket_by_thread(references: list[str]) -> Ticket | None:
     )
     for reference in references:
         if reference in owners:
-            return ticket_survivor(Ticket.objects.get(pk=owners[reference]))
+            referenced = Ticket.objects.get(pk=owners[reference])
+            ticket = ticket_survivor(referenced)
+            if _is_requester(ticket, sender) or _is_requester(referenced, sender):
+                return ticket
+            return None
     return None
 
 
@@ -310,9 +331,18 @@ def _contact_for(parsed: ParsedEmail) -> Contact:
 
 
 def _new_ticket_subject(subject: str) -> str:
-    text = _TICKET_TOKEN_RE.sub("", subject)
-    text = _REPLY_PREFIX_RE.sub("", text).strip()
-    return text or _("(no subject)")
+    """The subject without the ticket token and reply prefixes, cleaned, then cut to the
+    field's length; "(no subject)" when nothing is left."""
+    text = _REPLY_PREFIX_RE.sub("", _TICKET_TOKEN_RE.sub("", subject))
+    return clean_persian(text)[:250].strip() or _("(no subject)")
+
+
+def _message_text(body: str) -> str:
+    """The body as a ticket message keeps it: cleaned first, then cut to ``MAX_BODY`` (cut
+    first, a cleaning that lengthens it would make it too long, and one that empties it
+    would leave nothing); "(no text)" when nothing is left."""
+    text = clean_persian(body[:_MAX_BODY_CLEANED], multiline=True)[:MAX_BODY].rstrip()
+    return text or _("(no text)")
 
 
 def _store_attachments(
@@ -349,8 +379,8 @@ def _acknowledge(ticket: Ticket) -> None:
 
 def _deliver(parsed: ParsedEmail) -> tuple[str, Ticket, TicketMessage]:
     """Add the message to the ticket it answers, or open a ticket with it."""
-    body = parsed.body[:MAX_BODY] or _("(no text)")
-    ticket = _ticket_by_thread(parsed.references) or _ticket_by_subject(
+    body = _message_text(parsed.body)
+    ticket = _ticket_by_thread(parsed.references, parsed.from_email) or _ticket_by_subject(
         parsed.subject, parsed.from_email
     )
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
@@ -374,12 +404,27 @@ def _deliver(parsed: ParsedEmail) -> tuple[str, Ticket, TicketMessage]:
     return InboundOutcome.CREATED, ticket, first
 
 
+def _refusal_reason(failure: ValidationError) -> str:
+    """A ticket service's refusal as one line: "field: message; …"."""
+    if hasattr(failure, "error_dict"):
+        parts = [
+            f"{name}: {message}"
+            for name, messages in failure.message_dict.items()
+            for message in messages
+        ]
+    else:
+        parts = list(failure.messages)
+    return ("; ".join(parts) or "refused")[:300]
+
+
 def inbound_email_receive(*, raw: bytes, source: str) -> InboundResult:
     """Handle one raw inbound email (see the module's docstring), all in one transaction:
-    a failure part way leaves nothing behind, and the message can be handled again."""
+    a failure part way leaves nothing behind (the files it wrote included), and the
+    message can be handled again. A message recorded as failed is tried again."""
     parsed = email_parse(raw)
     key = inbound_key(raw, parsed.message_id)
-    with transaction.atomic():
+    with attachment_files_discarded_on_error(), transaction.atomic():
+        InboundEmail.objects.filter(key=key, outcome=InboundOutcome.FAILED).delete()
         try:
             with transaction.atomic():
                 record = InboundEmail.objects.create(
@@ -400,15 +445,49 @@ def inbound_email_receive(*, raw: bytes, source: str) -> InboundResult:
                 duplicate=True,
             )
         if not parsed.from_email:
-            record.outcome, record.reason = InboundOutcome.REJECTED, "no valid From address"
+            record.outcome, record.reason = InboundOutcome.REJECTED, NO_SENDER_REASON
         elif parsed.automatic:
             record.outcome, record.reason = InboundOutcome.SKIPPED, parsed.automatic[:300]
         else:
-            record.outcome, record.ticket, record.ticket_message = _deliver(parsed)
+            try:
+                with attachment_files_discarded_on_error(), transaction.atomic():
+                    record.outcome, record.ticket, record.ticket_message = _deliver(parsed)
+            except ValidationError as failure:
+                # Refused by the ticket services: kept as rejected, never tried again.
+                record.outcome, record.reason = InboundOutcome.REJECTED, _refusal_reason(failure)
         record.save(update_fields=["outcome", "reason", "ticket", "ticket_message"])
     return InboundResult(
         outcome=record.outcome,
         ticket=record.ticket,
         message=record.ticket_message,
         reason=record.reason,
+    )
+
+
+def inbound_email_fail(*, raw: bytes, source: str, reason: str) -> InboundResult:
+    """Record a message that could not be handled, after repeated tries, as failed with
+    ``reason``, so that whoever hands messages in (the IMAP poller) can move past it. A
+    message recorded before keeps its outcome (``duplicate`` is then True)."""
+    try:
+        parsed: ParsedEmail | None = email_parse(raw)
+    except Exception:  # the parsing itself may be what fails
+        parsed = None
+    message_id = parsed.message_id if parsed is not None else ""
+    record, created = InboundEmail.objects.get_or_create(
+        key=inbound_key(raw, message_id),
+        defaults={
+            "message_id": message_id,
+            "source": source,
+            "from_email": parsed.from_email[:254] if parsed is not None else "",
+            "subject": parsed.subject[:250] if parsed is not None else "",
+            "outcome": InboundOutcome.FAILED,
+            "reason": reason[:300],
+        },
+    )
+    return InboundResult(
+        outcome=record.outcome,
+        ticket=record.ticket,
+        message=record.ticket_message,
+        reason=record.reason,
+        duplicate=not created,
     )

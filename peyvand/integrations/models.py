@@ -19,6 +19,7 @@ class InboundOutcome(models.TextChoices):
     ADDED = "added", _("Added to a ticket")
     SKIPPED = "skipped", _("Skipped (automatic reply, bounce or loop)")
     REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
 
 
 class InboundEmail(models.Model):
@@ -63,11 +64,15 @@ class InboundEmail(models.Model):
 class ImapMailboxState(models.Model):
     """How far polling of one IMAP folder has got: the folder's UIDVALIDITY and the highest
     UID handled. When the server's UIDVALIDITY changes the UIDs mean other messages, so the
-    folder is read again from the start (the Message-ID keys keep that from adding twice)."""
+    folder is read again from the start (the Message-ID keys keep that from adding twice).
+    ``failing_uid`` is the message that failed on the last tries and ``failures`` how many
+    times in a row: after a few it is recorded as failed and passed over."""
 
     mailbox = models.CharField(_("mailbox"), max_length=300, unique=True)
     uidvalidity = models.PositiveBigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
     last_uid = models.PositiveBigIntegerField(_("last UID handled"), default=0)
+    failing_uid = models.PositiveBigIntegerField(_("failing UID"), null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(_("failed tries of the failing UID"), default=0)
     polled_at = models.DateTimeField(_("last polled at"), null=True, blank=True)
     error = models.CharField(_("last error"), max_length=300, blank=True)
 

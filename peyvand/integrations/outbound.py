@@ -6,13 +6,16 @@ thread's In-Reply-To/References, a text and a right-to-left HTML part.
 Each is sent at most once: the row is claimed by a conditional ``UPDATE`` (``emailed_at`` of
 the reply, ``sent_at`` of the acknowledgement) before the SMTP conversation, so a repeated or
 duplicated task finds it claimed and sends nothing. A failed send releases the claim and
-records the error, and the task tries again a bounded number of times."""
+records the error, whatever the failure; an SMTP or network failure is raised as
+:class:`EmailNotSentError` (the task tries again a bounded number of times), any other
+error as it is, so a bug never leaves an email claimed and silently unsent."""
 
 from __future__ import annotations
 
 import datetime
 import smtplib
 from email.utils import make_msgid
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -153,10 +156,19 @@ def _failure_text(failure: BaseException) -> str:
     return (str(failure) or type(failure).__name__)[:300]
 
 
+def _raise_unsent(failure: Exception) -> NoReturn:
+    """Raise a send's failure, once its claim is released: SMTP and network errors as
+    :class:`EmailNotSentError`, any other as it is."""
+    if isinstance(failure, OSError | smtplib.SMTPException):
+        raise EmailNotSentError(_failure_text(failure)) from failure
+    raise failure
+
+
 def reply_email_send(message_pk: int) -> str:
     """Email one public reply to the ticket's requester, once: ``"sent"``, ``"already
     sent"`` or ``"nothing to send"`` (a note, or no requester address). Raises
-    :class:`EmailNotSentError` when SMTP fails (the error is kept on the message)."""
+    :class:`EmailNotSentError` when SMTP fails, any other error as it is; either way the
+    claim is released and the error kept on the message."""
     message = (
         TicketMessage.objects.select_related("ticket", "ticket__contact")
         .filter(pk=message_pk, kind=MessageKind.REPLY)
@@ -173,33 +185,34 @@ def reply_email_send(message_pk: int) -> str:
         return "already sent"
     try:
         reply_email_build(message).send(fail_silently=False)
-    except (OSError, smtplib.SMTPException) as failure:
+    except Exception as failure:
         TicketMessage.objects.filter(pk=message_pk, emailed_at=claimed_at).update(
             emailed_at=None, email_error=_failure_text(failure)
         )
-        raise EmailNotSentError(_failure_text(failure)) from failure
+        _raise_unsent(failure)
     return "sent"
 
 
 def acknowledgement_send(acknowledgement_pk: int) -> str:
     """Send a ticket's acknowledgement once: ``"sent"`` or ``"already sent"``. Raises
-    :class:`EmailNotSentError` when SMTP fails (the error is kept on the row)."""
+    :class:`EmailNotSentError` when SMTP fails, any other error as it is; either way the
+    claim is released and the error kept on the row."""
     claimed_at = timezone.now()
     claimed = TicketAcknowledgement.objects.filter(
         pk=acknowledgement_pk, sent_at__isnull=True
     ).update(sent_at=claimed_at, error="")
     if not claimed:
         return "already sent"
-    acknowledgement = TicketAcknowledgement.objects.select_related("ticket", "ticket__contact").get(
-        pk=acknowledgement_pk
-    )
     try:
+        acknowledgement = TicketAcknowledgement.objects.select_related(
+            "ticket", "ticket__contact"
+        ).get(pk=acknowledgement_pk)
         acknowledgement_email_build(acknowledgement).send(fail_silently=False)
-    except (OSError, smtplib.SMTPException) as failure:
+    except Exception as failure:
         TicketAcknowledgement.objects.filter(pk=acknowledgement_pk, sent_at=claimed_at).update(
             sent_at=None, error=_failure_text(failure)
         )
-        raise EmailNotSentError(_failure_text(failure)) from failure
+        _raise_unsent(failure)
     return "sent"
 
 

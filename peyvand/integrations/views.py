@@ -8,7 +8,8 @@ exempt from CSRF (a server calls it, with no cookie to abuse), reads at most
 ``PEYVAND_INBOUND_EMAIL_MAX_BYTES`` (413 beyond), limits requests per client address (429),
 and answers invalid input with 422 and one entry per field, in the language of
 ``Accept-Language``. The same message posted twice is handled once (200 both times, so the
-provider stops retrying)."""
+provider stops retrying); so is a message the ticket services refuse (200, outcome
+``rejected`` and the reason), since posting it again cannot change that."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from peyvand.accounts.views import client_address
 from peyvand.api.errors import django_errors_as_detail
 
 from .config import inbound_max_bytes, inbound_rate, inbound_secret
-from .inbound_email import inbound_email_receive
+from .inbound_email import NO_SENDER_REASON, inbound_email_receive
 from .models import InboundOutcome, InboundSource
 from .postmark import postmark_to_mime
 
@@ -114,7 +115,7 @@ def email_inbound(request: HttpRequest) -> HttpResponse:
             return _invalid(error)
     with translation.override(settings.LANGUAGE_CODE):
         result = inbound_email_receive(raw=raw, source=InboundSource.WEBHOOK)
-    if result.outcome == InboundOutcome.REJECTED:
+    if result.outcome == InboundOutcome.REJECTED and result.reason == NO_SENDER_REASON:
         with translation.override(_language(request)):
             return _invalid(
                 ValidationError({"From": [_("The message has no valid sender address.")]})

@@ -7,23 +7,34 @@ the first bytes, or the zip directory of office documents) all agree on one allo
 images (JPEG, PNG, GIF, WebP), PDF, plain text and CSV, office documents (Word, Excel,
 PowerPoint, old and new, and OpenDocument) and zip archives. SVG, HTML and executables are
 never accepted: they can run code when opened. The stored type is ours, never the sender's.
+
+Looking into a zip archive reads its directory and at most the first bytes of one entry,
+never a whole entry: a small archive can unpack to gigabytes. A file is written to storage
+only once every file of the message passed, and the files written are deleted again when a
+later step fails (see :func:`attachments_store_all` and
+:func:`attachment_files_discarded_on_error`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import lzma
 import os
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.files.storage import Storage
+from django.db import models, transaction
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -112,6 +123,8 @@ _ODF_TYPES = {
 _ZIP_FAMILIES = frozenset({"zip", *_OOXML_FOLDERS.values(), *_ODF_TYPES.values()})
 # Characters Windows refuses in a file name; a download named with them fails there.
 _RESERVED_IN_NAMES = frozenset('<>:"|?*')
+# How much of an OpenDocument's "mimetype" entry is read (the longest type is 46 bytes).
+_MIMETYPE_BYTES = 100
 
 
 @dataclass(frozen=True)
@@ -157,14 +170,27 @@ def attachment_name_clean(name: str) -> str:
 
 
 def _zip_family(content: bytes) -> str | None:
+    """The family of a zip archive from its directory, and the first bytes of its
+    "mimetype" entry (OpenDocument); no entry is ever unpacked in full."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
         names = archive.namelist()
         if "mimetype" in names:
-            mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+            with archive.open("mimetype") as entry:
+                head = entry.read(_MIMETYPE_BYTES)
+            mimetype = head.decode("ascii", "replace").strip()
             if mimetype in _ODF_TYPES:
                 return _ODF_TYPES[mimetype]
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, RuntimeError):
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        ValueError,
+        KeyError,
+        RuntimeError,  # encrypted, or an unsupported compression (NotImplementedError)
+        EOFError,
+        zlib.error,
+        lzma.LZMAError,
+    ):
         return None
     if "[Content_Types].xml" in names:
         for folder, family in _OOXML_FOLDERS.items():
@@ -273,15 +299,61 @@ def attachment_check(*, name: str, content: bytes, content_type: str) -> Checked
     )
 
 
+# The storage names written by attachment_store inside attachment_files_discarded_on_error.
+_written_files: ContextVar[list[str] | None] = ContextVar("attachment_files_written", default=None)
+
+
+def _storage() -> Storage:
+    """Where attachment files are kept (the file field's storage)."""
+    field = TicketAttachment._meta.get_field("file")
+    assert isinstance(field, models.FileField)
+    return field.storage
+
+
+def _delete_files(names: Sequence[str]) -> None:
+    storage = _storage()
+    for name in names:
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+
+
+@contextlib.contextmanager
+def attachment_files_discarded_on_error() -> Iterator[None]:
+    """Delete again the files :func:`attachment_store` writes inside the block when the
+    block raises. Put it around the transaction the attachments are saved in: the rows go
+    with a rollback, and so do their files. Nested blocks hand their files on to the
+    enclosing one when they succeed."""
+    outer = _written_files.get()
+    written: list[str] = []
+    token = _written_files.set(written)
+    try:
+        yield
+    except BaseException:
+        _delete_files(written)
+        raise
+    finally:
+        _written_files.reset(token)
+    if outer is not None:
+        outer.extend(written)
+
+
 def attachment_store(
-    *, ticket: Ticket, message: TicketMessage, name: str, content: bytes, content_type: str
+    *,
+    ticket: Ticket,
+    message: TicketMessage,
+    name: str,
+    content: bytes,
+    content_type: str,
+    checked: CheckedFile | None = None,
 ) -> TicketAttachment:
-    """Check a file (see :func:`attachment_check`) and keep it with ``message`` under a
-    random name in the ticket's folder. Raises ``ValidationError`` when it is refused;
-    nothing is written then."""
+    """Check a file (see :func:`attachment_check`; ``checked``, the result of that check
+    on this content, spares doing it twice) and keep it with ``message`` under a random
+    name in the ticket's folder. Raises ``ValidationError`` when it is refused; nothing is
+    written then, nor when saving its row fails."""
     if message.ticket_id != ticket.pk:
         raise ValueError("the message belongs to another ticket")
-    checked = attachment_check(name=name, content=content, content_type=content_type)
+    if checked is None or checked.size != len(content):
+        checked = attachment_check(name=name, content=content, content_type=content_type)
     attachment = TicketAttachment(
         ticket=ticket,
         message=message,
@@ -294,9 +366,12 @@ def attachment_store(
         attachment.file.save(checked.name, ContentFile(content), save=False)
         try:
             attachment.save()
-        except Exception:
+        except BaseException:
             attachment.file.delete(save=False)
             raise
+    written = _written_files.get()
+    if written is not None:
+        written.append(attachment.file.name)
     return attachment
 
 
@@ -305,28 +380,55 @@ MAX_FILES_PER_MESSAGE = 5
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file that came with a message (an upload, an email part), before it is stored."""
+    """A file that came with a message (an upload, an email part), before it is stored;
+    ``checked`` is its :func:`attachment_check` result when that was done already."""
 
     name: str
     content: bytes
     content_type: str
+    checked: CheckedFile | None = None
 
 
 def attachments_store_all(
     *, ticket: Ticket, message: TicketMessage, files: Sequence[IncomingFile]
 ) -> list[TicketAttachment]:
-    """Store every file of a message (inside the caller's transaction: one refused file
-    undoes the message too)."""
-    return [
-        attachment_store(
-            ticket=ticket,
-            message=message,
-            name=incoming.name,
-            content=incoming.content,
-            content_type=incoming.content_type,
-        )
-        for incoming in files
-    ]
+    """Store every file of a message, inside the caller's transaction (one refused file
+    undoes the message too). Every file is checked before any is written: a refusal, which
+    names each refused file, writes nothing; when storing one fails, the files already
+    written are deleted again."""
+    checked: list[tuple[IncomingFile, CheckedFile]] = []
+    errors: list[ValidationError] = []
+    for incoming in files:
+        result = incoming.checked
+        if result is None or result.size != len(incoming.content):
+            try:
+                result = attachment_check(
+                    name=incoming.name, content=incoming.content, content_type=incoming.content_type
+                )
+            except ValidationError as failure:
+                errors.append(failure)
+                continue
+        checked.append((incoming, result))
+    if errors:
+        raise ValidationError(errors)
+    stored: list[TicketAttachment] = []
+    try:
+        with transaction.atomic():
+            for incoming, result in checked:
+                stored.append(
+                    attachment_store(
+                        ticket=ticket,
+                        message=message,
+                        name=incoming.name,
+                        content=incoming.content,
+                        content_type=incoming.content_type,
+                        checked=result,
+                    )
+                )
+    except BaseException:
+        _delete_files([attachment.file.name for attachment in stored])
+        raise
+    return stored
 
 
 class _MultipleFileInput(forms.ClearableFileInput):
@@ -376,11 +478,13 @@ class AttachmentsField(forms.Field):
             content = upload.read()
             declared = str(getattr(upload, "content_type", "") or "")
             try:
-                attachment_check(name=name, content=content, content_type=declared)
+                checked = attachment_check(name=name, content=content, content_type=declared)
             except ValidationError as failure:
                 errors.append(failure)
                 continue
-            files.append(IncomingFile(name=name, content=content, content_type=declared))
+            files.append(
+                IncomingFile(name=name, content=content, content_type=declared, checked=checked)
+            )
         if errors:
             raise ValidationError(errors)
         return files

@@ -1,6 +1,7 @@
 """Polling the support mailbox against a real IMAP server (Dovecot): new mail becomes
 tickets with SLA due times and is flagged seen; a second poll adds nothing; batches; a
-changed UIDVALIDITY; the ``peyvand mail fetch`` command and the worker's job."""
+changed UIDVALIDITY; a message that keeps failing is recorded and passed over, never
+holding up the mail behind it; the ``peyvand mail fetch`` command and the worker's job."""
 
 from __future__ import annotations
 
@@ -147,6 +148,79 @@ def test_a_failing_message_stops_the_batch_and_is_tried_again(
 
     monkeypatch.setattr(imap, "inbound_email_receive", real)
     assert mailbox_poll().outcomes == {"created": 2}
+
+
+def test_a_message_that_keeps_failing_is_recorded_and_passed_over(
+    imap_settings: ImapServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peyvand.integrations import imap
+
+    poison = imap_settings.deliver(samples.plain(body="poison", message_id="<poison@x>"))
+    good = imap_settings.deliver(samples.gmail_new())
+    real = imap.inbound_email_receive
+
+    def crash_on_poison(*, raw: bytes, source: str) -> object:
+        if b"poison" in raw:
+            raise RuntimeError("a bug")
+        return real(raw=raw, source=source)
+
+    monkeypatch.setattr(imap, "inbound_email_receive", crash_on_poison)
+    for tries in range(1, imap.MAX_TRIES):
+        with pytest.raises(RuntimeError):
+            mailbox_poll()
+        state = ImapMailboxState.objects.get()
+        assert (state.last_uid, state.failing_uid, state.failures) == (0, poison, tries)
+        assert Ticket.objects.count() == 0
+
+    result = mailbox_poll()
+
+    assert (result.fetched, result.outcomes, result.error) == (
+        2,
+        {"failed": 1, "created": 1},
+        "",
+    )
+    state = ImapMailboxState.objects.get()
+    assert (state.last_uid, state.failing_uid, state.failures, state.error) == (good, None, 0, "")
+    record = InboundEmail.objects.get(message_id="<poison@x>")
+    assert (record.outcome, record.reason) == (
+        "failed",
+        f"failed {imap.MAX_TRIES} times: RuntimeError('a bug')",
+    )
+    assert "\\Seen" not in imap_settings.flags(poison)  # left for a person to look at
+    assert "\\Seen" in imap_settings.flags(good)
+    assert Ticket.objects.get().subject == "مشکل در ورود به حساب"
+    assert mailbox_poll().fetched == 0
+
+
+def test_a_failure_that_clears_resets_the_count(
+    imap_settings: ImapServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peyvand.integrations import imap
+
+    first = imap_settings.deliver(samples.plain())
+    real = imap.inbound_email_receive
+
+    def crash(*, raw: bytes, source: str) -> object:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(imap, "inbound_email_receive", crash)
+    with pytest.raises(RuntimeError):
+        mailbox_poll()
+    monkeypatch.setattr(imap, "inbound_email_receive", real)
+    assert mailbox_poll().outcomes == {"created": 1}
+    state = ImapMailboxState.objects.get()
+    assert (state.last_uid, state.failing_uid, state.failures) == (first, None, 0)
+
+
+def test_mail_the_ticket_services_would_refuse_does_not_block_the_mailbox(
+    imap_settings: ImapServer,
+) -> None:
+    imap_settings.deliver(samples.plain(body="\u0640" * 10, message_id="<tatweel@x>"))
+    imap_settings.deliver(samples.plain(body="\ufdfa" * 50_000, message_id="<ligatures@x>"))
+    imap_settings.deliver(samples.gmail_new())
+    result = mailbox_poll()
+    assert (result.outcomes, result.error) == ({"created": 3}, "")
+    assert ImapMailboxState.objects.get().last_uid == 3
 
 
 def test_the_command_and_the_worker_job(imap_settings: ImapServer) -> None:

@@ -145,3 +145,32 @@ def test_strip_quoted(text: str, kept: str) -> None:
 def test_html_to_text_drops_scripts_and_keeps_entities() -> None:
     html = "<p>A&amp;B&nbsp;C</p><script>x()</script><table><tr><td>۱</td><td>۲</td></tr></table>"
     assert html_to_text(html) == "A&B C\n۱ ۲"
+
+
+def test_html_to_text_of_two_megabytes_of_nested_blocks() -> None:
+    # Each block tag used to look back through every chunk written so far: quadratic.
+    count = 2 * 1024 * 1024 // len("<td><p>ab")
+    assert html_to_text("<td><p>ab" * count) == "\n".join(["ab"] * count)
+    assert html_to_text("<td><p>" * (2 * 1024 * 1024 // 7)) == ""
+
+
+def test_html_to_text_of_a_head_with_many_unclosed_tags() -> None:
+    # Each end tag inside a skipped element used to be searched for in a stack of them all.
+    count = 100_000
+    html = "<head><title>t</title>" + "<div>" * count + "</span>" * count + "</head><p>سلام</p>"
+    assert html_to_text(html) == "سلام"
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        # A <head> left open ends where the body starts, as in a browser.
+        ("<html><head><title>t</title><body><p>سلام</p></body></html>", "سلام"),
+        ("<div><template><template>x</template>y</template>z</div>", "z"),
+        ("<p>a</p><noscript><p>b</p></noscript><p>c</p>", "a\nc"),
+        ("<ul><li>one</li><li><b>two</b></li></ul>", "• one\n• two"),
+        ("<div><div>  </div><div>a<br>b</div></div>", "a\nb"),
+    ],
+)
+def test_html_to_text_skipped_elements_and_line_breaks(html: str, text: str) -> None:
+    assert html_to_text(html) == text

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from peyvand.contacts.models import Contact
@@ -25,7 +27,7 @@ from peyvand.service.models import (
     TicketMessage,
     TicketStatus,
 )
-from peyvand.service.tickets import ticket_reply, ticket_set_status
+from peyvand.service.tickets import MAX_BODY, ticket_reply, ticket_set_status
 from peyvand.timeline.models import Event
 
 from . import samples
@@ -233,7 +235,7 @@ def test_a_message_without_message_id_twice_makes_one_ticket() -> None:
 
 
 def test_a_crash_part_way_leaves_nothing_and_the_retry_works(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     def crash(ticket: Ticket) -> None:
         raise RuntimeError("worker killed")
@@ -248,9 +250,125 @@ def test_a_crash_part_way_leaves_nothing_and_the_retry_works(
     assert TicketAttachment.objects.count() == 0
     assert InboundEmail.objects.count() == 0
     assert Event.objects.count() == 0
+    assert files_under(settings.MEDIA_ROOT) == []  # the files written were deleted again
 
     monkeypatch.setattr(inbound_email, "_acknowledge", acknowledge)
     result = receive(samples.with_attachments())
     assert result.outcome == "created" and not result.duplicate
     assert Ticket.objects.count() == 1
     assert TicketAttachment.objects.count() == 2
+    assert files_under(settings.MEDIA_ROOT) == sorted(
+        item.file.name for item in TicketAttachment.objects.all()
+    )
+
+
+def test_a_reply_in_a_thread_from_someone_else_opens_their_own_ticket() -> None:
+    ticket = receive(samples.gmail_new()).ticket
+    assert ticket is not None
+    # The customer forwarded our answer; the colleague's reply threads by In-Reply-To.
+    stranger = receive(
+        samples.gmail_reply_fa(
+            sender="eve@evil.example", in_reply_to="<CAJx9kq1=new@mail.gmail.com>"
+        )
+    )
+    assert stranger.outcome == "created"
+    assert stranger.ticket is not None and stranger.ticket != ticket
+    assert stranger.ticket.requester_email == "eve@evil.example"
+    assert stranger.ticket.contact is not None and stranger.ticket.contact != ticket.contact
+    assert list(ticket.messages.values_list("from_email", flat=True)) == ["ali.rezaei@gmail.com"]
+
+    # The requester's other address on the contact still threads.
+    assert ticket.contact is not None
+    ticket.contact.emails.create(address="ali@work.ir", position=1)
+    own = receive(
+        samples.gmail_reply_fa(
+            sender="ali@work.ir",
+            in_reply_to="<CAJx9kq1=new@mail.gmail.com>",
+            message_id="<own-2@x>",
+        )
+    )
+    assert (own.outcome, own.ticket) == ("added", ticket)
+
+
+def test_a_body_that_cleans_to_nothing_and_a_subject_of_only_a_token() -> None:
+    result = receive(
+        samples.plain(subject="Re: [#999] \u0640\u0640", body="\u0640\u0640\u0640 \u0640")
+    )
+    assert result.outcome == "created"
+    assert result.ticket is not None
+    assert result.ticket.subject == "(بدون موضوع)"
+    assert result.ticket.messages.get().body == "(بدون متن)"
+
+
+def test_a_body_that_grows_when_cleaned_is_cut_after_cleaning() -> None:
+    # NFKC turns each U+FDFA ligature into 18 letters: 50 000 of them make 900 000.
+    result = receive(samples.plain(body="\ufdfa" * MAX_BODY))
+    assert result.outcome == "created"
+    assert result.ticket is not None
+    one = "صلی الله علیه وسلم"  # 18 characters; the cut falls after "علیه "
+    assert result.ticket.messages.get().body == (one * MAX_BODY)[: MAX_BODY - 1]
+
+
+def test_a_message_the_ticket_services_refuse_is_rejected_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(**kwargs: Any) -> Ticket:
+        raise ValidationError({"body": [ValidationError("Write the message.")]})
+
+    monkeypatch.setattr(inbound_email, "ticket_create", refuse)
+    result = receive(samples.with_attachments())
+    assert (result.outcome, result.reason, result.ticket) == (
+        "rejected",
+        "body: Write the message.",
+        None,
+    )
+    record = InboundEmail.objects.get()
+    assert (record.outcome, record.reason, record.ticket) == (
+        "rejected",
+        "body: Write the message.",
+        None,
+    )
+    assert Contact.objects.count() == 0  # made for the ticket, undone with it
+    again = receive(samples.with_attachments())
+    assert (again.outcome, again.duplicate) == ("rejected", True)
+
+
+def test_a_refused_message_after_its_files_were_stored_leaves_no_file(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    def refuse(ticket: Ticket, **kwargs: Any) -> None:
+        raise ValidationError("refused late")
+
+    monkeypatch.setattr(inbound_email, "ticket_reply", refuse)  # the note on a refused file
+    result = receive(samples.with_attachments())
+    assert (result.outcome, result.reason) == ("rejected", "refused late")
+    assert TicketAttachment.objects.count() == 0
+    assert files_under(settings.MEDIA_ROOT) == []
+
+
+def test_a_message_recorded_as_failed_is_tried_again_when_handed_in() -> None:
+    failed = inbound_email.inbound_email_fail(
+        raw=samples.gmail_new(), source="imap", reason="failed 3 times: RuntimeError()"
+    )
+    assert (failed.outcome, failed.reason, failed.duplicate) == (
+        "failed",
+        "failed 3 times: RuntimeError()",
+        False,
+    )
+    record = InboundEmail.objects.get()
+    assert (record.from_email, record.subject, record.message_id) == (
+        "ali.rezaei@gmail.com",
+        "مشکل در ورود به حساب",
+        "<CAJx9kq1=new@mail.gmail.com>",
+    )
+    result = receive(samples.gmail_new())
+    assert (result.outcome, result.duplicate) == ("created", False)
+    assert InboundEmail.objects.get().outcome == "created"
+    # Recording a handled message as failed changes nothing.
+    late = inbound_email.inbound_email_fail(raw=samples.gmail_new(), source="imap", reason="x")
+    assert (late.outcome, late.duplicate, late.ticket) == ("created", True, result.ticket)
+
+
+def files_under(root: Any) -> list[str]:
+    base = Path(str(root))
+    return sorted(str(path.relative_to(base)) for path in base.rglob("*") if path.is_file())

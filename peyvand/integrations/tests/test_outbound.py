@@ -225,3 +225,49 @@ def samples_closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_any_failure_releases_the_claim_and_keeps_the_error(
+    smtp_settings: Any, admin_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peyvand.integrations import outbound
+
+    ticket = receive_ticket()
+    reply = ticket_reply(actor=admin_user, ticket=ticket, body="پاسخ")  # on_commit never runs
+    acknowledgement = TicketAcknowledgement.objects.get()
+
+    def broken(item: object) -> object:
+        raise ValueError("Header values may not contain linefeed")
+
+    builders = (outbound.reply_email_build, outbound.acknowledgement_email_build)
+    monkeypatch.setattr(outbound, "reply_email_build", broken)
+    monkeypatch.setattr(outbound, "acknowledgement_email_build", broken)
+    with pytest.raises(ValueError, match="linefeed"):
+        outbound.reply_email_send(reply.pk)
+    with pytest.raises(ValueError, match="linefeed"):
+        outbound.acknowledgement_send(acknowledgement.pk)
+
+    reply.refresh_from_db()
+    acknowledgement.refresh_from_db()
+    assert (reply.emailed_at, reply.email_error) == (
+        None,
+        "Header values may not contain linefeed",
+    )
+    assert (acknowledgement.sent_at, acknowledgement.error) == (
+        None,
+        "Header values may not contain linefeed",
+    )
+    assert smtp_settings.messages == []
+
+    # Fixed: both go, once.
+    monkeypatch.setattr(outbound, "reply_email_build", builders[0])
+    monkeypatch.setattr(outbound, "acknowledgement_email_build", builders[1])
+    assert outbound.reply_email_send(reply.pk) == "sent"
+    assert outbound.acknowledgement_send(acknowledgement.pk) == "sent"
+    assert len(smtp_settings.messages) == 2
+
+
+def receive_ticket() -> Ticket:
+    ticket = inbound_email_receive(raw=samples.gmail_new(), source="imap").ticket
+    assert ticket is not None
+    return ticket

@@ -308,3 +308,43 @@ def test_over_a_real_socket(live_server: Any, secret: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(refused, timeout=30)
     assert caught.value.code == 403
+
+
+def test_a_body_of_only_tatweel_opens_a_ticket_instead_of_failing(
+    client: Client, secret: str
+) -> None:
+    response = post_mime(client, samples.plain(body="\u0640" * 40))
+    assert response.status_code == 200, response.content
+    ticket = Ticket.objects.get()
+    assert response.json() == {
+        "outcome": "created",
+        "duplicate": False,
+        "ticket": ticket.pk,
+        "reason": "",
+    }
+    assert ticket.messages.get().body == "(بدون متن)"
+
+
+def test_a_message_the_ticket_services_refuse_is_answered_200_once(
+    client: Client, secret: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from peyvand.integrations import inbound_email
+
+    def refuse(**kwargs: Any) -> Ticket:
+        raise ValidationError({"subject": [ValidationError("Write what the ticket is about.")]})
+
+    monkeypatch.setattr(inbound_email, "ticket_create", refuse)
+    expected = {
+        "outcome": "rejected",
+        "duplicate": False,
+        "ticket": None,
+        "reason": "subject: Write what the ticket is about.",
+    }
+    response = post_mime(client, samples.plain())
+    assert (response.status_code, response.json()) == (200, expected)
+    again = post_mime(client, samples.plain())
+    assert (again.status_code, again.json()) == (200, {**expected, "duplicate": True})
+    assert Ticket.objects.count() == 0
+    assert InboundEmail.objects.get().outcome == "rejected"

@@ -1,23 +1,34 @@
 """The attachment check every channel uses: size limit, allowed kinds agreed on by the
-extension, the declared type and the content, clean names, SHA-256, and storage under a
-random name."""
+extension, the declared type and the content, clean names, SHA-256, zip archives looked
+into without unpacking them, and storage under a random name: all files checked before any
+is written, none left on disk when a later step fails, none checked twice."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import translation
 
+from peyvand.service import attachments
 from peyvand.service.attachments import (
+    AttachmentsField,
+    CheckedFile,
+    IncomingFile,
     attachment_check,
+    attachment_files_discarded_on_error,
     attachment_name_clean,
     attachment_store,
+    attachments_store_all,
     sniff_family,
 )
 from peyvand.service.models import TicketAttachment, TicketChannel
@@ -241,3 +252,154 @@ def test_store_refuses_and_writes_nothing(settings: Any, tmp_path: Path) -> None
         )
     assert TicketAttachment.objects.count() == 0
     assert not (tmp_path / "tickets").exists()
+
+
+def test_a_zip_bomb_is_never_unpacked() -> None:
+    # 64 MB of padding after the type in an OpenDocument's "mimetype" entry: a 64 KB file.
+    padding = 64 * 1024 * 1024
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"application/vnd.oasis.opendocument.text" + b" " * padding)
+        archive.writestr("content.xml", b"<x/>")
+    bomb = buffer.getvalue()
+    assert len(bomb) < 100 * 1024
+    tracemalloc.start()
+    try:
+        family = sniff_family(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert family == "odf-text"
+    assert peak < 1024 * 1024  # the entry was not unpacked (it used to take 128 MB)
+
+
+def test_a_corrupt_zip_entry_is_not_an_office_document() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", b"application/vnd.oasis.opendocument.text" * 50)
+    good = buffer.getvalue()
+    start = good.index(b"PK\x03\x04") + 30 + len("mimetype")  # the entry's deflated data
+    corrupt = good[:start] + b"\xff" * 20 + good[start + 20 :]
+    assert sniff_family(corrupt) is None  # zlib.error used to escape
+    with pytest.raises(ValidationError) as refused:
+        attachment_check(name="x.odt", content=corrupt, content_type="")
+    assert refused.value.code == "content_mismatch"
+
+
+def stored_files(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+@pytest.mark.django_db
+def test_store_all_checks_every_file_before_writing_any(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    ticket = ticket_create(
+        actor=None, values={"subject": "x"}, body="سلام", channel=TicketChannel.EMAIL
+    )
+    files = [
+        IncomingFile(name="a.pdf", content=PDF, content_type="application/pdf"),
+        IncomingFile(name="virus.exe", content=EXE, content_type=""),
+        IncomingFile(name="b.png", content=PNG, content_type="image/png"),
+        IncomingFile(name="fake.pdf", content=PNG, content_type="application/pdf"),
+    ]
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        attachments_store_all(ticket=ticket, message=ticket.messages.get(), files=files)
+    assert [error.code for error in refused.value.error_list] == [
+        "type_not_allowed",
+        "content_mismatch",
+    ]
+    assert refused.value.messages[1] == "“fake.pdf”: its content is not what a .pdf file holds."
+    assert TicketAttachment.objects.count() == 0
+    assert stored_files(tmp_path) == []
+
+
+@pytest.mark.django_db
+def test_store_all_deletes_the_files_it_wrote_when_one_fails(
+    settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    ticket = ticket_create(
+        actor=None, values={"subject": "x"}, body="سلام", channel=TicketChannel.EMAIL
+    )
+    real_save = FileSystemStorage._save
+    calls: list[str] = []
+
+    def full_disk_on_the_third(self: FileSystemStorage, name: str, content: Any) -> str:
+        calls.append(name)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", full_disk_on_the_third)
+    files = [
+        IncomingFile(name=f"{index}.pdf", content=PDF, content_type="application/pdf")
+        for index in range(4)
+    ]
+    with pytest.raises(OSError, match="No space left"):
+        attachments_store_all(ticket=ticket, message=ticket.messages.get(), files=files)
+    assert len(calls) == 3
+    assert TicketAttachment.objects.count() == 0
+    assert stored_files(tmp_path) == []
+
+
+@pytest.mark.django_db
+def test_files_written_in_a_block_that_fails_are_deleted(settings: Any, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    ticket = ticket_create(
+        actor=None, values={"subject": "x"}, body="سلام", channel=TicketChannel.EMAIL
+    )
+    message = ticket.messages.get()
+
+    def store(name: str) -> TicketAttachment:
+        return attachment_store(
+            ticket=ticket, message=message, name=name, content=PDF, content_type=""
+        )
+
+    with (
+        pytest.raises(RuntimeError),
+        attachment_files_discarded_on_error(),
+        transaction.atomic(),
+    ):
+        store("a.pdf")
+        with attachment_files_discarded_on_error():
+            store("b.pdf")  # the inner block succeeds: the outer one answers for it
+        raise RuntimeError("a later step failed")
+    assert TicketAttachment.objects.count() == 0
+    assert stored_files(tmp_path) == []
+
+    with attachment_files_discarded_on_error(), transaction.atomic():
+        kept = store("c.pdf")
+    assert stored_files(tmp_path) == [kept.file.name]
+
+
+@pytest.mark.django_db
+def test_a_file_checked_by_the_form_is_not_checked_again(
+    settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    ticket = ticket_create(
+        actor=None, values={"subject": "x"}, body="سلام", channel=TicketChannel.EMAIL
+    )
+    upload = SimpleUploadedFile("فاکتور.pdf", PDF, content_type="application/pdf")
+    [incoming] = AttachmentsField().clean([upload])
+    assert incoming.checked == CheckedFile(
+        name="فاکتور.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=hashlib.sha256(PDF).hexdigest(),
+    )
+    sniffed: list[int] = []
+    real_sniff = attachments.sniff_family
+    monkeypatch.setattr(
+        attachments,
+        "sniff_family",
+        lambda content: sniffed.append(len(content)) or real_sniff(content),
+    )
+    [stored] = attachments_store_all(ticket=ticket, message=ticket.messages.get(), files=[incoming])
+    assert sniffed == []
+    assert (stored.name, stored.sha256) == ("فاکتور.pdf", hashlib.sha256(PDF).hexdigest())
+
+    # A file nobody checked yet is checked once.
+    plain = IncomingFile(name="b.pdf", content=PDF, content_type="application/pdf")
+    attachments_store_all(ticket=ticket, message=ticket.messages.get(), files=[plain])
+    assert sniffed == [len(PDF)]

@@ -123,3 +123,24 @@ def test_a_customer_attaches_files_in_the_portal_and_sees_only_their_own(
     )
     assert too_many.status_code == 422
     assert TicketMessage.objects.filter(ticket=ticket).count() == 2
+
+
+def test_an_uploaded_file_is_checked_once(agent: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    from peyvand.service import attachments
+
+    sniffed: list[bytes] = []
+    real_sniff = attachments.sniff_family
+
+    def counting_sniff(content: bytes) -> str | None:
+        sniffed.append(content)
+        return real_sniff(content)
+
+    monkeypatch.setattr(attachments, "sniff_family", counting_sniff)
+    ticket = make_ticket(assignee=agent)
+    agent_client(agent).post(
+        f"/service/tickets/{ticket.pk}/reply/",
+        {"body": "دو فایل", "attachments": [pdf("a.pdf"), pdf("b.pdf")]},
+    )
+    reply = ticket.messages.get(kind=MessageKind.REPLY)
+    assert sorted(reply.attachments.values_list("name", flat=True)) == ["a.pdf", "b.pdf"]
+    assert sniffed == [PDF, PDF]  # by the form; storing them did not check them again
