@@ -20,7 +20,15 @@ class InboundEmailAdmin(ReadOnlyAdmin):
 
 @admin.register(ImapMailboxState)
 class ImapMailboxStateAdmin(ReadOnlyAdmin):
-    list_display = ("mailbox", "uidvalidity", "last_uid", "polled_at", "error")
+    list_display = (
+        "mailbox",
+        "uidvalidity",
+        "last_uid",
+        "polled_at",
+        "error",
+        "failing_uid",
+        "failures",
+    )
 
 
 @admin.register(TicketAcknowledgement)

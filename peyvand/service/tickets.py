@@ -26,7 +26,11 @@ from peyvand.sales.service_helpers import notify_assignee
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .assignment import ticket_pick_assignee
-from .attachments import IncomingFile, attachments_store_all
+from .attachments import (
+    IncomingFile,
+    attachment_files_discarded_on_error,
+    attachments_store_all,
+)
 from .models import (
     ComplaintStep,
     MessageKind,
@@ -179,7 +183,8 @@ def ticket_create(
         raise ValidationError(errors)
     if is_complaint:
         ticket.complaint_step = ComplaintStep.ACKNOWLEDGED
-    with transaction.atomic():
+    # A failure anywhere in the transaction takes the files it stored along with it.
+    with attachment_files_discarded_on_error(), transaction.atomic():
         tags = tags_resolve(tag_names)
         ticket.created_at = timezone.now()
         sla_start(ticket)
@@ -267,7 +272,7 @@ def ticket_reply(
     text = _clean_body(body, errors)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with attachment_files_discarded_on_error(), transaction.atomic():
         ticket = _locked(ticket)
         if ticket.status == TicketStatus.CLOSED and not internal:
             # A closed (or merged) ticket's conversation is over: reply on the live one.
@@ -321,7 +326,7 @@ def ticket_customer_message(
     text = _clean_body(body, errors)
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with attachment_files_discarded_on_error(), transaction.atomic():
         ticket = _locked(ticket_survivor(ticket))
         message = TicketMessage.objects.create(
             ticket=ticket,

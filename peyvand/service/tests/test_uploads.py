@@ -6,6 +6,8 @@ one transaction, shown in both threads, and downloadable only by people who may 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -144,3 +146,27 @@ def test_an_uploaded_file_is_checked_once(agent: User, monkeypatch: pytest.Monke
     reply = ticket.messages.get(kind=MessageKind.REPLY)
     assert sorted(reply.attachments.values_list("name", flat=True)) == ["a.pdf", "b.pdf"]
     assert sniffed == [PDF, PDF]  # by the form; storing them did not check them again
+
+
+def test_a_reply_that_fails_after_storing_its_files_leaves_none_behind(
+    agent: User, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peyvand.service import tickets
+    from peyvand.service.attachments import IncomingFile
+
+    settings.MEDIA_ROOT = tmp_path
+    ticket = make_ticket(assignee=agent)
+
+    def fail(**_kwargs: Any) -> None:
+        raise RuntimeError("the event log is unavailable")
+
+    monkeypatch.setattr(tickets, "_event", fail)
+    with pytest.raises(RuntimeError):
+        tickets.ticket_reply(
+            actor=agent,
+            ticket=ticket,
+            body="فاکتور",
+            files=[IncomingFile(name="a.pdf", content=PDF, content_type="application/pdf")],
+        )
+    assert not TicketAttachment.objects.exists()
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
