@@ -289,6 +289,8 @@ def test_drafts_are_limited_per_agent(
     settings: Any,
 ) -> None:
     settings.PEYVAND_KB_DRAFTS_PER_AGENT = 1
+    agent.language = "en"  # pages speak the user's language
+    agent.save(update_fields=["language"])
     client = Client()
     client.force_login(agent)
     url = f"/kb/tickets/{ticket.pk}/answer/draft/"
