@@ -67,6 +67,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
+
+        if not os.environ.get("PEYVAND_PUBLIC_URL"):
+            # Links in the demo's emails (surveys, the portal) point at this server.
+            settings.PEYVAND_PUBLIC_URL = f"http://127.0.0.1:{options['port']}"
         call_command("migrate", interactive=False, verbosity=0)
         if not has_data():
             report = seed_demo_data(contacts=options["contacts"])
@@ -85,8 +90,6 @@ class Command(BaseCommand):
         if not (os.environ.get("PEYVAND_EMAIL_BACKEND") or os.environ.get("PEYVAND_EMAIL_HOST")):
             # No mail server named: print outgoing mail (portal sign-in codes, password
             # resets) here rather than failing to reach 127.0.0.1:25.
-            from django.conf import settings
-
             settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
             self.stdout.write("  emails are printed here (set PEYVAND_EMAIL_HOST to send them)")
         stop = threading.Event()
