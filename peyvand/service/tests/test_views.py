@@ -250,3 +250,31 @@ def test_the_ticket_thread_shows_the_reply_author(desk: dict[str, User]) -> None
     ticket_reply(actor=desk["agent"], ticket=ticket, body="پاسخ ما")
     page = client_for(desk["agent"]).get(f"/service/tickets/{ticket.pk}/").content.decode()
     assert 'data-kind="reply"' in page and str(desk["agent"]) in page
+
+
+def test_the_ticket_page_runs_a_fixed_number_of_queries(desk: dict[str, User]) -> None:
+    ticket = make_ticket(assignee=desk["agent"], contact=make_contact(), tags=["ارسال"])
+    CannedResponse.objects.create(title="سلام", body="سلام {{ name }}")
+    client = client_for(desk["agent"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/service/tickets/{ticket.pk}/").status_code == 200
+        return len(captured.captured_queries)
+
+    # Session, user, ticket, thread (+ authors, files), history, tags, survey, knowledge
+    # suggestions, answer drafts, canned responses, related tickets, notifications …
+    assert count() == 18
+    for number in range(10):
+        message = ticket_reply(actor=desk["agent"], ticket=ticket, body=f"پاسخ {number}")
+        TicketAttachment.objects.create(
+            ticket=ticket,
+            message=message,
+            file=ContentFile(b"%PDF-1.4", name=f"{number}.pdf"),
+            name=f"{number}.pdf",
+            content_type="application/pdf",
+            size=8,
+            sha256="0" * 64,
+        )
+        CannedResponse.objects.create(title=f"پاسخ {number}", body="{{ ticket }}")
+    assert count() == 18
