@@ -458,7 +458,8 @@ def _clean_company_phones(values: Mapping[str, Any]) -> tuple[list[str] | None, 
     return _clean_list(values["phones"] or (), normalize_phone, "phones")
 
 
-def _company_search_text(company: Company) -> str:
+def company_search_text(company: Company) -> str:
+    """The normalized text a company is found by (name, IDs, email, phones, custom values)."""
     keys = searchable_custom_keys("company")
     return company_search_text_for(
         name=company.name,
@@ -511,7 +512,7 @@ def _save_company(*, company: Company, values: Mapping[str, Any], is_new: bool) 
             for key, messages in error.error_dict.items():
                 errors[key] = list(messages)
     _full_clean(company, errors)
-    company.search_text = _company_search_text(company)
+    company.search_text = company_search_text(company)
     company.name_key = name_key(company.name)[:200]
 
 
