@@ -33,6 +33,7 @@ from .models import (
     ContactPhone,
     DuplicateCandidate,
     DuplicateStatus,
+    QueuedPair,
 )
 from .services import CONTACT_FIELDS, contact_search_text
 
@@ -363,7 +364,7 @@ def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
     return survivor
 
 
-def duplicate_dismiss(*, actor: User, candidate: _Pair) -> _Pair:
+def duplicate_dismiss(*, actor: User, candidate: QueuedPair) -> QueuedPair:
     """Mark a suggested pair as two different people (or companies); the scan will not
     suggest it again."""
     kind: Area = "companies" if isinstance(candidate, CompanyDuplicateCandidate) else "contacts"
