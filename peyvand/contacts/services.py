@@ -562,18 +562,24 @@ def company_update(*, actor: User | None, company: Company, values: Mapping[str,
 
 
 def company_delete(*, actor: User | None, company: Company) -> None:
-    """Delete a company; its people stay, without a company."""
+    """Delete a company, and the companies merged into it (they are the same organisation
+    and would otherwise reappear); its people stay, without a company."""
     _check(actor, "delete", "companies")
     with transaction.atomic():
         # Snapshot the stored row, not the caller's possibly stale copy.
         company = Company.objects.select_for_update().get(pk=company.pk)
+        merged = list(Company.objects.filter(merged_into=company).values_list("pk", flat=True))
+        payload: dict[str, Any] = {"deleted": _company_state(company)}
+        if merged:
+            payload["merged_companies"] = merged
         event_record(
             actor=actor,
             verb="company.deleted",
             subject=company,
             summary=company.name,
-            payload={"deleted": _company_state(company)},
+            payload=payload,
         )
+        Company.objects.filter(pk__in=merged).delete()
         company.delete()
 
 

@@ -425,3 +425,19 @@ class TestMergePage:
         client.force_login(outsider)
         assert client.post(f"/contacts/companies/merges/{merge.pk}/undo/").status_code == 404
         assert CompanyMerge.objects.get().undone_at is None
+
+
+def test_deleting_the_survivor_deletes_the_companies_merged_into_it(
+    manager: User, teammate: User
+) -> None:
+    from peyvand.contacts.services import company_delete
+
+    survivor, other = twins(teammate)
+    bystander = make_company(actor=teammate, name="صنایع غذایی بهار")
+    companies_merge(actor=manager, survivor=survivor, others=[other])
+
+    company_delete(actor=manager, company=survivor)
+
+    assert list(Company.objects.all()) == [bystander]
+    event = Event.objects.get(verb="company.deleted")
+    assert event.payload["merged_companies"] == [other.pk]
