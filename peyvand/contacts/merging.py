@@ -18,23 +18,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.models import User
-from peyvand.accounts.permissions import require_permission
+from peyvand.accounts.permissions import Area, require_permission
 from peyvand.common.persian import name_key
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
+from .duplicates import DuplicatePair as FoundPair
 from .models import (
+    Company,
+    CompanyDuplicateCandidate,
+    CompanyMerge,
     Contact,
     ContactEmail,
     ContactMerge,
     ContactPhone,
     DuplicateCandidate,
     DuplicateStatus,
+    QueuedPair,
 )
 from .services import CONTACT_FIELDS, contact_search_text
 
 # Fields whose value the person merging picks from one of the records.
 MERGE_FIELDS = CONTACT_FIELDS
-# Related rows that follow the contact: model, and the name used in ContactMerge.moved.
 # Rows that hang off a contact and move to the survivor of a merge (undo moves them back):
 # ``app_label.Model`` and the key under which the merge record keeps their old contacts.
 MOVABLE = (
@@ -45,28 +49,189 @@ MOVABLE = (
     ("service.Ticket", "ticket"),
 )
 
-
-def _movable() -> list[tuple[type[models.Model], str]]:
-    from django.apps import apps
-
-    return [(apps.get_model(label), key) for label, key in MOVABLE]
+_Record = TypeVar("_Record", Contact, Company)
+_Merge = TypeVar("_Merge", ContactMerge, CompanyMerge)
+_Pair = TypeVar("_Pair", DuplicateCandidate, CompanyDuplicateCandidate)
 
 
-def _field(name: str) -> models.Field[Any, Any]:
-    field = Contact._meta.get_field(name)
+# --- Pieces shared by contact and company merges --------------------------------------------
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
     if not isinstance(field, models.Field):
         raise TypeError(name)
     return field
 
 
-def merge_choices(contacts: Sequence[Contact]) -> dict[str, int]:
+def default_picks(fields: Sequence[str], records: Sequence[_Record]) -> dict[str, int]:
     """The default pick per field: the first record (the survivor) unless its value is empty."""
     picks: dict[str, int] = {}
-    for name in MERGE_FIELDS:
-        attribute = _field(name).attname
-        chosen = next((c for c in contacts if getattr(c, attribute) not in (None, "")), contacts[0])
+    for name in fields:
+        attribute = model_field(type(records[0]), name).attname
+        chosen = next((r for r in records if getattr(r, attribute) not in (None, "")), records[0])
         picks[name] = chosen.pk
     return picks
+
+
+def merge_choices(contacts: Sequence[Contact]) -> dict[str, int]:
+    """The default pick per field for a contact merge (see :func:`default_picks`)."""
+    return default_picks(MERGE_FIELDS, contacts)
+
+
+def distinct_others(survivor: _Record, others: Sequence[_Record]) -> list[_Record]:
+    """Each other record once, without the survivor: a repeated id is merged once."""
+    return list({other.pk: other for other in others if other.pk != survivor.pk}.values())
+
+
+def check_choices(
+    fields: Sequence[str], choices: Mapping[str, int] | None, ids: Sequence[int], message: str
+) -> None:
+    """Every chosen field must be mergeable and take its value from one of the records."""
+    for field, source_id in (choices or {}).items():
+        if field not in fields or source_id not in ids:
+            raise ValidationError({field: [message]})
+
+
+def lock_unmerged(
+    model: type[_Record], ids: Sequence[int], key: str, message: str
+) -> dict[int, _Record]:
+    """Lock the records of a merge; all must exist and none be merged already."""
+    locked = {
+        record.pk: record
+        for record in model._default_manager.select_for_update().filter(pk__in=list(ids))
+    }
+    if len(locked) != len(set(ids)) or any(record.merged_into_id for record in locked.values()):
+        raise ValidationError({key: [message]})
+    return locked
+
+
+def apply_picks(records: Sequence[_Record], picks: Mapping[str, int]) -> None:
+    """Give the survivor (``records[0]``) each picked value, and every custom field value it
+    lacks (its own non-empty values win, then the other records in order)."""
+    survivor = records[0]
+    by_id = {record.pk: record for record in records}
+    own_custom = dict(survivor.custom_fields)
+    for field, source_id in picks.items():
+        attribute = model_field(type(survivor), field).attname
+        setattr(survivor, attribute, getattr(by_id[source_id], attribute))
+    custom: dict[str, Any] = {}
+    for record in reversed(records):
+        custom.update({k: v for k, v in record.custom_fields.items() if v not in (None, "")})
+    survivor.custom_fields = {**custom, **own_custom}
+
+
+def restore_fields(record: _Record, fields: Sequence[str], before: Mapping[str, Any]) -> None:
+    """Set the fields of ``record`` back to a :func:`snapshot` (and its custom fields)."""
+    for field in fields:
+        definition = model_field(type(record), field)
+        value: Any = before.get(field)
+        if definition.get_internal_type() == "DateField" and value:
+            value = definition.to_python(value)
+        if isinstance(definition, models.ForeignKey) and value is not None:
+            # Deleted since the merge (the company, the owner): empty, as SET_NULL would
+            # have left it had the survivor still pointed to it.
+            related = definition.remote_field.model
+            if not related._default_manager.filter(pk=value).exists():
+                value = None
+        setattr(record, definition.attname, value)
+    record.custom_fields = before.get("custom_fields", {})
+
+
+def add_missing_tags(survivor: _Record, merged_ids: Sequence[int]) -> list[int]:
+    """Tag the survivor with the merged records' tags it lacks; returns the tags added."""
+    through = type(survivor).tags.through
+    owner = f"{type(survivor)._meta.model_name}_id"
+    current = set(survivor.tags.values_list("pk", flat=True))
+    merged_tags = through.objects.filter(**{f"{owner}__in": merged_ids}).values_list(
+        "tag_id", flat=True
+    )
+    added = sorted(set(merged_tags) - current)
+    survivor.tags.add(*added)
+    return added
+
+
+def move_related(
+    movable: Sequence[tuple[str, str]], field: str, survivor: _Record, merged_ids: Sequence[int]
+) -> dict[str, dict[str, int]]:
+    """Point the rows of each ``movable`` model at the survivor; also re-point records merged
+    earlier into one of the merged ones. Returns ``{key: {row id: old owner id}}``."""
+    from django.apps import apps
+
+    moved: dict[str, dict[str, int]] = {}
+    column = f"{field}_id"
+    for label, key in movable:
+        manager = apps.get_model(label)._default_manager
+        rows = dict(manager.filter(**{f"{column}__in": merged_ids}).values_list("pk", column))
+        manager.filter(pk__in=list(rows)).update(**{column: survivor.pk})
+        moved[key] = {str(pk): owner for pk, owner in rows.items()}
+    manager = type(survivor)._default_manager
+    chained = dict(
+        manager.filter(merged_into_id__in=merged_ids).values_list("pk", "merged_into_id")
+    )
+    manager.filter(pk__in=list(chained)).update(merged_into=survivor)
+    moved[f"merged_{type(survivor)._meta.model_name}"] = {
+        str(pk): parent for pk, parent in chained.items()
+    }
+    manager.filter(pk__in=merged_ids).update(merged_into=survivor)
+    return moved
+
+
+def restore_related(
+    movable: Sequence[tuple[str, str]],
+    field: str,
+    model: type[_Record],
+    moved: Mapping[str, Mapping[str, int]],
+    merged_ids: Sequence[int],
+) -> None:
+    """Undo :func:`move_related`: every row back to its own record, the merged ones shown."""
+    from django.apps import apps
+
+    for label, key in movable:
+        manager = apps.get_model(label)._default_manager
+        for pk, owner in moved.get(key, {}).items():
+            manager.filter(pk=int(pk)).update(**{f"{field}_id": owner})
+    for pk, parent in moved.get(f"merged_{model._meta.model_name}", {}).items():
+        model._default_manager.filter(pk=int(pk)).update(merged_into_id=parent)
+    model._default_manager.filter(pk__in=merged_ids).update(merged_into=None)
+
+
+def lock_undo(
+    merge_model: type[_Merge], merge: _Merge, record_model: type[_Record], message: str
+) -> tuple[_Merge, _Record]:
+    """Lock a merge and its survivor for undo. Merges are undone newest first: a later merge,
+    of the survivor into another or of others into it, took its "before" values from the
+    state this merge made, so it must be undone first."""
+    merge = merge_model._default_manager.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise ValidationError({"merge": [_("This merge was already undone.")]})
+    survivor = record_model._default_manager.select_for_update().get(pk=merge.survivor_id)
+    later = merge_model._default_manager.filter(
+        survivor_id=survivor.pk, undone_at__isnull=True, pk__gt=merge.pk
+    )
+    if survivor.merged_into_id is not None or later.exists():
+        raise ValidationError({"merge": [message]})
+    return merge, survivor
+
+
+def mark_pairs(
+    model: type[_Pair],
+    ids: Sequence[int],
+    *,
+    status: str,
+    new_status: str,
+    actor: User | None = None,
+) -> None:
+    """Move the queued pairs among ``ids`` from ``status`` to ``new_status``."""
+    changes: dict[str, Any] = {"status": new_status}
+    if actor is not None:
+        changes["reviewed_by"] = actor
+    model._default_manager.filter(
+        status=status, first_id__in=list(ids), second_id__in=list(ids)
+    ).update(**changes)
+
+
+# --- Contacts ----------------------------------------------------------------------------
 
 
 def _refresh_search(contact: Contact) -> None:
@@ -112,79 +277,38 @@ def contacts_merge(
     whose value it keeps (default: :func:`merge_choices`). All records must be visible to
     the actor (callers fetch them through ``contacts_visible_to``)."""
     require_permission(actor, "delete", "contacts")
-    # Each record once: a repeated id must not be merged (and listed in the event) twice.
-    others = list({other.pk: other for other in others if other.pk != survivor.pk}.values())
+    others = distinct_others(survivor, others)
     if not others:
         raise ValidationError({"contacts": [_("Choose at least two different contacts.")]})
-    records = {contact.pk: contact for contact in [survivor, *others]}
-    for field, source_id in (choices or {}).items():
-        if field not in MERGE_FIELDS or source_id not in records:
-            raise ValidationError({field: [_("Choose a value from one of the contacts.")]})
+    ids = [survivor.pk, *(other.pk for other in others)]
+    check_choices(MERGE_FIELDS, choices, ids, _("Choose a value from one of the contacts."))
     with transaction.atomic():
-        locked = {
-            contact.pk: contact
-            for contact in Contact.objects.select_for_update().filter(pk__in=list(records))
-        }
-        if any(contact.merged_into_id for contact in locked.values()) or len(locked) != len(
-            records
-        ):
-            raise ValidationError({"contacts": [_("One of the contacts was already merged.")]})
+        locked = lock_unmerged(
+            Contact, ids, "contacts", _("One of the contacts was already merged.")
+        )
         survivor = locked[survivor.pk]
         merged = [locked[other.pk] for other in others]
         # Default picks judge the stored values (the caller's copies may be stale).
         picks = {**merge_choices([survivor, *merged]), **(choices or {})}
         before = snapshot(survivor, MERGE_FIELDS)
         before["custom_fields"] = dict(survivor.custom_fields)
-        for field, source_id in picks.items():
-            attribute = _field(field).attname
-            setattr(survivor, attribute, getattr(locked[source_id], attribute))
-        custom = {}
-        for contact in reversed([survivor, *merged]):
-            custom.update({k: v for k, v in contact.custom_fields.items() if v not in (None, "")})
-        survivor.custom_fields = {**custom, **before["custom_fields"]}
+        apply_picks([survivor, *merged], picks)
         survivor.save()
 
         merge = ContactMerge(survivor=survivor, created_by=actor, survivor_before=before)
-        merge.merged_ids = [contact.pk for contact in merged]
-        merged_ids = merge.merged_ids
+        merge.merged_ids = merged_ids = [contact.pk for contact in merged]
         merge.added_phone_ids = _copy_missing(ContactPhone, "number", survivor, merged_ids)
         merge.added_email_ids = _copy_missing(ContactEmail, "address", survivor, merged_ids)
-        current_tags = set(survivor.tags.values_list("pk", flat=True))
-        added_tags = sorted(
-            set(
-                Contact.tags.through.objects.filter(contact_id__in=merged_ids).values_list(
-                    "tag_id", flat=True
-                )
-            )
-            - current_tags
-        )
-        survivor.tags.add(*added_tags)
-        merge.added_tag_ids = added_tags
-        moved: dict[str, dict[str, int]] = {}
-        for model, label in _movable():
-            rows = dict(
-                model._default_manager.filter(contact_id__in=merged_ids).values_list(
-                    "pk", "contact_id"
-                )
-            )
-            model._default_manager.filter(pk__in=list(rows)).update(contact=survivor)
-            moved[label] = {str(pk): contact_id for pk, contact_id in rows.items()}
-        # Contacts merged earlier into one of these now belong to the survivor.
-        chained = dict(
-            Contact.objects.filter(merged_into_id__in=merged_ids).values_list(
-                "pk", "merged_into_id"
-            )
-        )
-        Contact.objects.filter(pk__in=list(chained)).update(merged_into=survivor)
-        moved["merged_contact"] = {str(pk): parent for pk, parent in chained.items()}
-        merge.moved = moved
-        Contact.objects.filter(pk__in=merged_ids).update(merged_into=survivor)
+        merge.added_tag_ids = add_missing_tags(survivor, merged_ids)
+        merge.moved = moved = move_related(MOVABLE, "contact", survivor, merged_ids)
         merge.save()
         _refresh_search(survivor)
-        DuplicateCandidate.objects.filter(
-            status=DuplicateStatus.OPEN, first_id__in=[survivor.pk, *merged_ids]
-        ).filter(second_id__in=[survivor.pk, *merged_ids]).update(
-            status=DuplicateStatus.MERGED, reviewed_by=actor
+        mark_pairs(
+            DuplicateCandidate,
+            ids,
+            status=DuplicateStatus.OPEN,
+            new_status=DuplicateStatus.MERGED,
+            actor=actor,
         )
         after = snapshot(survivor, MERGE_FIELDS)
         after["custom_fields"] = dict(survivor.custom_fields)
@@ -210,41 +334,15 @@ def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
     undone newest first: not while the survivor was merged away or took in others since."""
     require_permission(actor, "delete", "contacts")
     with transaction.atomic():
-        merge = ContactMerge.objects.select_for_update().get(pk=merge.pk)
-        if merge.undone_at is not None:
-            raise ValidationError({"merge": [_("This merge was already undone.")]})
-        survivor = Contact.objects.select_for_update().get(pk=merge.survivor_id)
-        # A later merge, of this contact into another or of others into it, took its
-        # "before" values from the state this merge made: undo that one first.
-        later = ContactMerge.objects.filter(
-            survivor_id=survivor.pk, undone_at__isnull=True, pk__gt=merge.pk
+        merge, survivor = lock_undo(
+            ContactMerge, merge, Contact, _("Undo the later merge of this contact first.")
         )
-        if survivor.merged_into_id is not None or later.exists():
-            raise ValidationError({"merge": [_("Undo the later merge of this contact first.")]})
-        before = merge.survivor_before
-        for field in MERGE_FIELDS:
-            model_field = _field(field)
-            value: Any = before.get(field)
-            if model_field.get_internal_type() == "DateField" and value:
-                value = model_field.to_python(value)
-            if isinstance(model_field, models.ForeignKey) and value is not None:
-                # Deleted since the merge (the company, the owner): empty, as SET_NULL would
-                # have left it had the survivor still pointed to it.
-                related = model_field.remote_field.model
-                if not related._default_manager.filter(pk=value).exists():
-                    value = None
-            setattr(survivor, model_field.attname, value)
-        survivor.custom_fields = before.get("custom_fields", {})
+        restore_fields(survivor, MERGE_FIELDS, merge.survivor_before)
         survivor.save()
         ContactPhone.objects.filter(pk__in=merge.added_phone_ids).delete()
         ContactEmail.objects.filter(pk__in=merge.added_email_ids).delete()
         survivor.tags.remove(*merge.added_tag_ids)
-        for model, label in _movable():
-            for pk, contact_id in merge.moved.get(label, {}).items():
-                model._default_manager.filter(pk=int(pk)).update(contact_id=contact_id)
-        for pk, parent in merge.moved.get("merged_contact", {}).items():
-            Contact.objects.filter(pk=int(pk)).update(merged_into_id=parent)
-        Contact.objects.filter(pk__in=merge.merged_ids).update(merged_into=None)
+        restore_related(MOVABLE, "contact", Contact, merge.moved, merge.merged_ids)
         _refresh_search(survivor)
         merge.undone_at = timezone.now()
         merge.save(update_fields=["undone_at"])
@@ -257,60 +355,80 @@ def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
             summary=", ".join(f"#{pk}" for pk in merge.merged_ids),
             payload={"restored": merge.merged_ids},
         )
-        DuplicateCandidate.objects.filter(
+        mark_pairs(
+            DuplicateCandidate,
+            [survivor.pk, *merge.merged_ids],
             status=DuplicateStatus.MERGED,
-            first_id__in=[survivor.pk, *merge.merged_ids],
-            second_id__in=[survivor.pk, *merge.merged_ids],
-        ).update(status=DuplicateStatus.OPEN)
+            new_status=DuplicateStatus.OPEN,
+        )
     return survivor
 
 
-def duplicate_dismiss(*, actor: User, candidate: DuplicateCandidate) -> DuplicateCandidate:
-    """Mark a suggested pair as two different people; the scan will not suggest it again."""
-    require_permission(actor, "write", "contacts")
+def duplicate_dismiss(*, actor: User, candidate: QueuedPair) -> QueuedPair:
+    """Mark a suggested pair as two different people (or companies); the scan will not
+    suggest it again."""
+    kind: Area = "companies" if isinstance(candidate, CompanyDuplicateCandidate) else "contacts"
+    require_permission(actor, "write", kind)
     candidate.status = DuplicateStatus.DISMISSED
     candidate.reviewed_by = actor
     candidate.save(update_fields=["status", "reviewed_by"])
     return candidate
 
 
+def _queue_pairs(model: type[_Pair], pairs: Sequence[FoundPair]) -> int:
+    """Replace the open pairs of ``model`` with ``pairs``, leaving reviewed ones alone;
+    returns the open pairs."""
+    manager = model._default_manager
+    reviewed = set(
+        manager.exclude(status=DuplicateStatus.OPEN).values_list("first_id", "second_id")
+    )
+    manager.filter(status=DuplicateStatus.OPEN).delete()
+    manager.bulk_create(
+        [
+            model(
+                first_id=pair.first_id,
+                second_id=pair.second_id,
+                score=round(pair.score, 4),
+                reasons=[
+                    {"code": reason.code, "similarity": reason.similarity}
+                    for reason in pair.reasons
+                ],
+            )
+            for pair in {(pair.first_id, pair.second_id): pair for pair in pairs}.values()
+            if (pair.first_id, pair.second_id) not in reviewed
+        ],
+        batch_size=2000,
+    )
+    return manager.filter(status=DuplicateStatus.OPEN).count()
+
+
 def duplicates_scan(*, threshold: float | None = None) -> int:
-    """Find likely duplicate contacts across the database and queue them for review.
+    """Find likely duplicate contacts and companies across the database and queue them for
+    review.
 
     Pairs already dismissed or merged are left alone; open pairs get their new score and
-    reasons; pairs no longer found are dropped from the queue. Returns the open pairs.
+    reasons; pairs no longer found are dropped from the queue. Merged records are not
+    scanned. Returns the open pairs of both kinds.
     """
-    from .duplicates import DEFAULT_THRESHOLD, find_person_duplicates, person_records
-
-    pairs = find_person_duplicates(
-        person_records(Contact.objects.filter(merged_into__isnull=True)),
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+    from .duplicates import (
+        DEFAULT_THRESHOLD,
+        company_records,
+        find_company_duplicates,
+        find_person_duplicates,
+        person_records,
     )
-    found = {(pair.first_id, pair.second_id): pair for pair in pairs}
+
+    bar = DEFAULT_THRESHOLD if threshold is None else threshold
+    people = find_person_duplicates(
+        person_records(Contact.objects.filter(merged_into__isnull=True)), threshold=bar
+    )
+    companies = find_company_duplicates(
+        company_records(Company.objects.filter(merged_into__isnull=True)), threshold=bar
+    )
     with transaction.atomic():
-        reviewed = set(
-            DuplicateCandidate.objects.exclude(status=DuplicateStatus.OPEN).values_list(
-                "first_id", "second_id"
-            )
+        return _queue_pairs(DuplicateCandidate, people) + _queue_pairs(
+            CompanyDuplicateCandidate, companies
         )
-        DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).delete()
-        DuplicateCandidate.objects.bulk_create(
-            [
-                DuplicateCandidate(
-                    first_id=first,
-                    second_id=second,
-                    score=round(pair.score, 4),
-                    reasons=[
-                        {"code": reason.code, "similarity": reason.similarity}
-                        for reason in pair.reasons
-                    ],
-                )
-                for (first, second), pair in found.items()
-                if (first, second) not in reviewed
-            ],
-            batch_size=2000,
-        )
-    return DuplicateCandidate.objects.filter(status=DuplicateStatus.OPEN).count()
 
 
 def _best_effort(normalizer: Any, raw_values: Any) -> tuple[str, ...]:

@@ -125,6 +125,16 @@ class Company(models.Model):
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     search_text = models.TextField(editable=False, default="")
     name_key = models.CharField(editable=False, max_length=200, default="", db_index=True)
+    # Set when this company was merged into another: hidden everywhere, its events show on
+    # the survivor's timeline, and the merge can be undone (as for contacts).
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_companies",
+        editable=False,
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -527,16 +537,13 @@ class ExportJob(models.Model):
         return f"{self.object_type} {self.file_format} #{self.pk}"
 
 
-class ContactMerge(models.Model):
-    """One merge of contacts into a survivor, with what is needed to undo it."""
+class MergeRecord(models.Model):
+    """What every merge keeps to be undone: the merged ids, the survivor's values before,
+    the tags it gained and the related rows moved to it (``{key: {row id: old owner id}}``)."""
 
-    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
     merged_ids = models.JSONField(default=list)
     survivor_before = models.JSONField(default=dict)
-    added_phone_ids = models.JSONField(default=list)
-    added_email_ids = models.JSONField(default=list)
     added_tag_ids = models.JSONField(default=list)
-    # {"activity": {id: original contact id}, "task": {…}}: related rows moved to the survivor
     moved = models.JSONField(default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -545,12 +552,34 @@ class ContactMerge(models.Model):
     undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-id"]
         verbose_name = _("merge")
         verbose_name_plural = _("merges")
 
     def __str__(self) -> str:
-        return f"{self.merged_ids} → {self.survivor_id}"
+        return f"{self.merged_ids} → {self.survivor_id}"  # type: ignore[attr-defined]
+
+
+class ContactMerge(MergeRecord):
+    """One merge of contacts into a survivor, with what is needed to undo it."""
+
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
+    added_phone_ids = models.JSONField(default=list)
+    added_email_ids = models.JSONField(default=list)
+
+    class Meta(MergeRecord.Meta):
+        pass
+
+
+class CompanyMerge(MergeRecord):
+    """One merge of companies into a survivor (its phones are in ``survivor_before``)."""
+
+    survivor = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="merges")
+
+    class Meta(MergeRecord.Meta):
+        verbose_name = _("company merge")
+        verbose_name_plural = _("company merges")
 
 
 class DuplicateStatus(models.TextChoices):
@@ -559,11 +588,9 @@ class DuplicateStatus(models.TextChoices):
     MERGED = "merged", _("Merged")
 
 
-class DuplicateCandidate(models.Model):
-    """A pair of contacts the duplicate scan thinks are one person, waiting for review."""
+class QueuedPair(models.Model):
+    """A pair of records the duplicate scan thinks are one, its score, reasons and review."""
 
-    first = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
-    second = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField(_("score"))
     reasons = models.JSONField(default=list)
     status = models.CharField(
@@ -575,7 +602,20 @@ class DuplicateCandidate(models.Model):
     )
 
     class Meta:
+        abstract = True
         ordering = ["-score", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"  # type: ignore[attr-defined]
+
+
+class DuplicateCandidate(QueuedPair):
+    """A pair of contacts the duplicate scan thinks are one person, waiting for review."""
+
+    first = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(QueuedPair.Meta):
         constraints = [
             models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique")
         ]
@@ -583,5 +623,19 @@ class DuplicateCandidate(models.Model):
         verbose_name = _("possible duplicate")
         verbose_name_plural = _("possible duplicates")
 
-    def __str__(self) -> str:
-        return f"{self.first_id} ~ {self.second_id} ({self.score:.2f})"
+
+class CompanyDuplicateCandidate(QueuedPair):
+    """A pair of companies the duplicate scan thinks are one organisation."""
+
+    first = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(QueuedPair.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first", "second"], name="company_duplicate_pair_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-score"], name="company_duplicate_status")]
+        verbose_name = _("possible duplicate company")
+        verbose_name_plural = _("possible duplicate companies")

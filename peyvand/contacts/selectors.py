@@ -42,9 +42,13 @@ def contacts_visible_to(user: User | AnonymousUser | None) -> QuerySet[Contact]:
 
 
 def companies_visible_to(user: User | AnonymousUser | None) -> QuerySet[Company]:
-    """Every company ``user`` may see (key accounts also by their account team)."""
+    """Every company ``user`` may see (key accounts also by their account team); companies
+    merged into another are gone from every list, search and page."""
     return scope_by_owner(
-        Company.objects.all(), user, ObjectType.COMPANY, account_team_field="account_team"
+        Company.objects.filter(merged_into__isnull=True),
+        user,
+        ObjectType.COMPANY,
+        account_team_field="account_team",
     )
 
 

@@ -458,7 +458,8 @@ def _clean_company_phones(values: Mapping[str, Any]) -> tuple[list[str] | None, 
     return _clean_list(values["phones"] or (), normalize_phone, "phones")
 
 
-def _company_search_text(company: Company) -> str:
+def company_search_text(company: Company) -> str:
+    """The normalized text a company is found by (name, IDs, email, phones, custom values)."""
     keys = searchable_custom_keys("company")
     return company_search_text_for(
         name=company.name,
@@ -511,7 +512,7 @@ def _save_company(*, company: Company, values: Mapping[str, Any], is_new: bool) 
             for key, messages in error.error_dict.items():
                 errors[key] = list(messages)
     _full_clean(company, errors)
-    company.search_text = _company_search_text(company)
+    company.search_text = company_search_text(company)
     company.name_key = name_key(company.name)[:200]
 
 
@@ -561,18 +562,24 @@ def company_update(*, actor: User | None, company: Company, values: Mapping[str,
 
 
 def company_delete(*, actor: User | None, company: Company) -> None:
-    """Delete a company; its people stay, without a company."""
+    """Delete a company, and the companies merged into it (they are the same organisation
+    and would otherwise reappear); its people stay, without a company."""
     _check(actor, "delete", "companies")
     with transaction.atomic():
         # Snapshot the stored row, not the caller's possibly stale copy.
         company = Company.objects.select_for_update().get(pk=company.pk)
+        merged = list(Company.objects.filter(merged_into=company).values_list("pk", flat=True))
+        payload: dict[str, Any] = {"deleted": _company_state(company)}
+        if merged:
+            payload["merged_companies"] = merged
         event_record(
             actor=actor,
             verb="company.deleted",
             subject=company,
             summary=company.name,
-            payload={"deleted": _company_state(company)},
+            payload=payload,
         )
+        Company.objects.filter(pk__in=merged).delete()
         company.delete()
 
 

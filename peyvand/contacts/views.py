@@ -516,6 +516,7 @@ def company_detail(request: AuthenticatedRequest, company_id: int) -> HttpRespon
         ),
         "tasks": list(company.tasks.filter(status=TaskStatus.OPEN).select_related("assignee")[:20]),
         "activity_form": ActivityForm(),
+        "merges": list(company.merges.filter(undone_at__isnull=True)[:5]),
         "can_write": has_permission(request.user, "write", "companies"),
         "can_delete": has_permission(request.user, "delete", "companies"),
         **timeline_context(request, timeline_for_company(company), request.path),

@@ -292,7 +292,11 @@ def _company_for(actor: User | None, lead: Lead) -> Company | None:
 
     if not lead.company_name:
         return None
-    companies = companies_visible_to(actor) if actor is not None else Company.objects.all()
+    companies = (
+        companies_visible_to(actor)
+        if actor is not None
+        else Company.objects.filter(merged_into__isnull=True)
+    )
     existing = companies.filter(name_key=name_key(lead.company_name)[:200]).order_by("id").first()
     if existing is not None:
         return existing

@@ -55,10 +55,11 @@ def timeline_for_contact(contact: Contact, *, kinds: list[str] | None = None) ->
 
 
 def timeline_for_company(company: Company, *, kinds: list[str] | None = None) -> QuerySet[Event]:
-    """The company's events and those of its people, newest first."""
-    events = Event.objects.filter(Q(company=company) | Q(contact__company=company)).select_related(
-        "actor", "contact"
-    )
+    """The company's events, those of companies merged into it and those of its people,
+    newest first."""
+    events = Event.objects.filter(
+        Q(company=company) | Q(company__merged_into=company) | Q(contact__company=company)
+    ).select_related("actor", "contact")
     if kinds:
         events = events.filter(_kind_filter(kinds))
     return events.order_by("-occurred_at", "-id")

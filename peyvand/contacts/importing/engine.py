@@ -337,7 +337,9 @@ class ImportRunner:
         wanted = {name_key(name): name for name in names if name}
         found = {
             company.name_key: company
-            for company in Company.objects.filter(name_key__in=list(wanted))
+            for company in Company.objects.filter(
+                name_key__in=list(wanted), merged_into__isnull=True
+            )
         }
         missing = [
             Company(
