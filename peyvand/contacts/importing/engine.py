@@ -125,6 +125,15 @@ def _merge_into(target: dict[str, Any], incoming: dict[str, Any], *, overwrite: 
             target[key] = value
 
 
+def _takes_company(contact: Contact, name: str, overwrite: bool) -> bool:
+    """Whether a row naming company ``name`` links ``contact`` to it: when the contact has
+    no company (or always with ``overwrite``), unless its company already has that name,
+    perhaps one the importer cannot see, which is kept."""
+    if not name or not (overwrite or contact.company_id is None):
+        return False
+    return contact.company is None or contact.company.name_key != name_key(name)[:200]
+
+
 class ImportRunner:
     """Runs one ``ImportJob`` (dry or real) from its checkpoint to the end of the file."""
 
@@ -138,6 +147,8 @@ class ImportRunner:
         # Dry runs write nothing, so rows of the file are matched against what earlier
         # batches would have written: their keys and records' states, kept as hashes.
         self.ledger = PreviewLedger((*SCALAR_FIELDS, "company"))
+        # Companies this run created, by name key (one entry per distinct company name).
+        self.run_companies: dict[str, Company] = {}
         self.rejects: Any = None
         self.rejects_text: Any = None
         self.rejects_writer: Any = None
@@ -394,12 +405,19 @@ class ImportRunner:
         return found
 
     def _companies(self, names: Iterable[str]) -> dict[str, Company]:
-        """Companies by name (matched on their normalized key), created when missing."""
+        """Companies by name (matched on their normalized key), created when missing.
+
+        Only companies the importing user may see are linked (the oldest when several share
+        the key), and those this run created; a company of the same name the importer cannot
+        see is never linked nor revealed: a new one, owned like the contacts, is created.
+        """
         wanted = {name_key(name): name for name in names if name}
-        found = {
-            company.name_key: company
-            for company in Company.objects.filter(name_key__in=list(wanted))
-        }
+        found = {key: self.run_companies[key] for key in wanted if key in self.run_companies}
+        lookup = [key for key in wanted if key not in found]
+        if lookup:
+            visible = companies_visible_to(self.actor).filter(name_key__in=lookup)
+            for company in visible.order_by("pk"):
+                found.setdefault(company.name_key, company)
         missing = [
             Company(
                 name=name,
@@ -413,6 +431,8 @@ class ImportRunner:
         ]
         for company in Company.objects.bulk_create(missing):
             found[company.name_key] = company
+            # The job's owner may be someone whose companies the importer cannot see.
+            self.run_companies[company.name_key] = company
         if missing:
             events_record_bulk(
                 actor=self.actor,
@@ -538,8 +558,13 @@ class ImportRunner:
         if write:
             contacts_query = contacts_query.select_for_update(of=("self",))
         contacts = {contact.pk: contact for contact in contacts_query}
+        # Only the companies a contact would be linked to are looked up (or created).
         companies = (
-            self._companies(values.get("company", "") for values in updates.values())
+            self._companies(
+                values.get("company", "")
+                for contact_id, values in updates.items()
+                if _takes_company(contacts[contact_id], values.get("company", ""), overwrite)
+            )
             if write
             else {}
         )
@@ -551,7 +576,7 @@ class ImportRunner:
             company = companies.get(values.get("company", ""))
             if (
                 company is not None
-                and (overwrite or contact.company_id is None)
+                and _takes_company(contact, values["company"], overwrite)
                 and contact.company_id != company.pk
             ):
                 changes["company"] = [contact.company_id, company.pk]

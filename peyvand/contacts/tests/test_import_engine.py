@@ -23,7 +23,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from openpyxl import Workbook
 
-from peyvand.accounts.models import Team, User
+from peyvand.accounts.models import Role, Team, User, VisibilityLevel, VisibilityPolicy
 from peyvand.contacts.importing import engine
 from peyvand.contacts.importing.engine import ImportRunner
 from peyvand.contacts.importing.mapping import TARGET_FIELDS
@@ -42,9 +42,9 @@ from peyvand.contacts.models import (
     ImportStatus,
     Tag,
 )
-from peyvand.contacts.selectors import contacts_filtered
+from peyvand.contacts.selectors import companies_visible_to, contacts_filtered
 from peyvand.contacts.services import tags_resolve
-from peyvand.contacts.tests.factories import make_contact
+from peyvand.contacts.tests.factories import make_company, make_contact
 from peyvand.timeline.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -1112,3 +1112,95 @@ def test_the_preview_ledger_keeps_hashes_not_row_values() -> None:
     assert ledger.apply(record, {"city": "شیراز"}, overwrite=False) is False
     assert ledger.apply(record, {"city": "شیراز"}, overwrite=True) is True
     assert ledger.apply(record, {"phones": ["+989121000001"]}, overwrite=True) is False
+
+
+# --- companies the importer may see -------------------------------------------------------
+
+COMPANY_HEADERS = ["نام", "نام خانوادگی", "موبایل", "شرکت"]
+
+
+@pytest.fixture
+def outsider(make_user: Callable[..., User]) -> User:
+    """A salesperson of another team: the importer cannot see their records."""
+    return make_user(role=Role.SALES, teams=(Team.objects.create(name="شعبه شیراز"),))
+
+
+def test_a_company_the_importer_cannot_see_is_never_linked(
+    sales_user: User, outsider: User, tmp_path: Path
+) -> None:
+    hidden = make_company(outsider, name="شرکت آلفا")
+    assert not companies_visible_to(sales_user).filter(pk=hidden.pk).exists()
+    rows = [["علی", "رضایی", "09121000011", "شركت آلفا"], ["سارا", "نوری", "09121000012", ""]]
+    path = write_csv(tmp_path / "hidden.csv", COMPANY_HEADERS, rows)
+
+    job = run_import(sales_user, path)
+
+    assert counts(job) == {"created": 2, "updated": 0, "skipped": 0, "rejected": 0}
+    ali = by_phone("+989121000011")
+    assert ali.company is not None
+    assert ali.company.pk != hidden.pk
+    assert (ali.company.name, ali.company.owner_id) == ("شرکت آلفا", sales_user.pk)
+    assert Company.objects.count() == 2
+    assert not Contact.objects.filter(company=hidden).exists()
+    assert not Event.objects.filter(company=hidden).exclude(verb="company.created").exists()
+
+
+def test_a_visible_company_is_linked_and_the_oldest_wins(
+    sales_user: User, outsider: User, make_user: Callable[..., User], team: Team, tmp_path: Path
+) -> None:
+    make_company(outsider, name="شرکت آلفا")
+    teammate = make_user(role=Role.SALES, teams=(team,))
+    oldest = make_company(teammate, name="شركت آلفا")
+    make_company(sales_user, name="شرکت  آلفا")
+    rows = [["علی", "رضایی", "09121000011", "شرکت آلفا"]]
+
+    run_import(sales_user, write_csv(tmp_path / "visible.csv", COMPANY_HEADERS, rows))
+
+    assert by_phone("+989121000011").company == oldest
+    assert Company.objects.count() == 3
+
+
+def test_companies_a_run_creates_for_another_owner_are_reused_across_batches(
+    sales_user: User,
+    make_user: Callable[..., User],
+    team: Team,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Companies are private to their owner: the importer cannot see those it creates for
+    # a teammate, yet the run links its own new company again instead of making another.
+    VisibilityPolicy.objects.create(object_type="company", level=VisibilityLevel.PRIVATE)
+    teammate = make_user(role=Role.SALES, teams=(team,))
+    monkeypatch.setattr(engine, "BATCH_SIZE", 1)
+    rows = [
+        ["علی", "رضایی", "09121000011", "شرکت بتا"],
+        ["سارا", "نوری", "09121000012", "شرکت بتا"],
+    ]
+
+    job = run_import(
+        sales_user, write_csv(tmp_path / "beta.csv", COMPANY_HEADERS, rows), owner=teammate
+    )
+
+    assert counts(job) == {"created": 2, "updated": 0, "skipped": 0, "rejected": 0}
+    company = Company.objects.get()
+    assert company.owner == teammate
+    assert set(company.people.values_list("first_name", flat=True)) == {"علی", "سارا"}
+
+
+def test_overwrite_keeps_a_contact_at_its_hidden_company_of_the_same_name(
+    sales_user: User, outsider: User, tmp_path: Path
+) -> None:
+    hidden = make_company(outsider, name="شرکت آلفا")
+    contact = make_contact(sales_user, phones=["09121000011"], company=hidden)
+    rows = [["علی", "رضایی", "09121000011", "شرکت آلفا"]]
+    path = write_csv(tmp_path / "again.csv", COMPANY_HEADERS, rows)
+
+    preview = run_import(sales_user, path, dry_run=True, policy=DuplicatePolicy.OVERWRITE)
+    job = run_import(sales_user, path, policy=DuplicatePolicy.OVERWRITE)
+
+    # Names differ from the factory's, so the contact is updated, but keeps its company.
+    assert counts(job) == {"created": 0, "updated": 1, "skipped": 0, "rejected": 0}
+    assert counts(preview) == counts(job)
+    contact.refresh_from_db()
+    assert contact.company == hidden
+    assert Company.objects.count() == 1
