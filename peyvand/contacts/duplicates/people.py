@@ -92,16 +92,12 @@ class _Person:
     emails: frozenset[str]
     national_id: str
     city: str
-    is_latin: bool  # the name is written in Latin letters
-    phonetic: str  # the name's phonetic keys (first and last, sorted): both scripts meet
-    city_phonetic: str
+    is_latin: bool  # the name is written in Latin letters (phonetic keys come on demand)
 
 
 def _prepare_person(record: PersonRecord) -> _Person:
     first = _key(record.first_name)
     last = _key(record.last_name)
-    first_phonetic, first_latin = _phonetic(record.first_name)
-    last_phonetic, last_latin = _phonetic(record.last_name)
     return _Person(
         id=record.id,
         first=first,
@@ -113,10 +109,14 @@ def _prepare_person(record: PersonRecord) -> _Person:
         emails=frozenset(email.strip().lower() for email in record.emails if email.strip()),
         national_id=_valid_national_id(record.national_id),
         city=_key(record.city),
-        is_latin=first_latin and last_latin,
-        phonetic="|".join(sorted(part for part in (first_phonetic, last_phonetic) if part)),
-        city_phonetic=_phonetic(record.city)[0],
+        # Search keys are case-folded: a Latin name's are ASCII, a Persian one's are not.
+        is_latin=first.isascii() and last.isascii(),
     )
+
+
+def _name_phonetic(person: _Person) -> str:
+    """The phonetic keys of the first and last name, sorted (so a swap still matches)."""
+    return "|".join(sorted(key for key in (_phonetic(person.first), _phonetic(person.last)) if key))
 
 
 def _is_cross_script(a: _Person, b: _Person) -> bool:
@@ -128,7 +128,10 @@ def _same_city(a: _Person, b: _Person) -> bool:
     """The same city, also across scripts ("Tehran", «تهران») when the names are."""
     if a.city == b.city:
         return True
-    return _is_cross_script(a, b) and bool(a.city_phonetic) and a.city_phonetic == b.city_phonetic
+    if not _is_cross_script(a, b):
+        return False
+    key = _phonetic(a.city)
+    return bool(key) and key == _phonetic(b.city)
 
 
 def _are_distinct_names(first: str, second: str, name_counts: Mapping[str, int] | None) -> bool:
@@ -155,7 +158,7 @@ def _name_weight(
     """The name evidence: exact (in either order), similar, a relative's, or different."""
     if not a.full or not b.full:
         return 0.0
-    if _is_cross_script(a, b) and a.phonetic and a.phonetic == b.phonetic:
+    if _is_cross_script(a, b) and (key := _name_phonetic(a)) and key == _name_phonetic(b):
         # "Ali Rezaei" and «علی رضایی» (in either order): the same name in two scripts.
         reasons.append(_LATIN_NAME)
         return _NAME_TRANSLITERATED
@@ -271,19 +274,20 @@ def _person_candidate_pairs(people: Sequence[_Person], *, with_names: bool) -> s
 
 
 def _add_cross_script_pairs(people: Sequence[_Person], pairs: set[int]) -> None:
-    """Pairs of a Latin-lettered name and a Persian one with the same phonetic key and city
-    key. Only the (usually few) Latin names are indexed; Persian ones are looked up."""
+    """Pairs of a Latin-lettered name and a Persian one with the same phonetic keys of name
+    and city. Only the (usually few) Latin names are indexed; Persian ones are looked up,
+    and only when there is a Latin name at all."""
     count = len(people)
     latin: dict[str, list[int]] = defaultdict(list)
     for index, person in enumerate(people):
-        if person.is_latin and person.phonetic and person.city_phonetic:
-            latin[f"{person.city_phonetic}\x1f{person.phonetic}"].append(index)
+        if person.is_latin and person.full and person.city:
+            latin[f"{_phonetic(person.city)}\x1f{_name_phonetic(person)}"].append(index)
     if not latin:
         return
     for index, person in enumerate(people):
-        if person.is_latin or not (person.phonetic and person.city_phonetic):
+        if person.is_latin or not (person.full and person.city):
             continue
-        matches = latin.get(f"{person.city_phonetic}\x1f{person.phonetic}")
+        matches = latin.get(f"{_phonetic(person.city)}\x1f{_name_phonetic(person)}")
         if matches and len(matches) <= MAX_BLOCK_SIZE:
             pairs.update(min(index, other) * count + max(index, other) for other in matches)
 

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from peyvand.common.persian import is_farsi, search_key, to_persian_digits
-from peyvand.common.transliteration import has_persian_letters, phonetic_key
+from peyvand.common.transliteration import phonetic_key
 from peyvand.common.validators import normalize_national_id
 
 _REASON_MESSAGES: dict[str, str] = {
@@ -140,18 +140,18 @@ def _key(value: str) -> str:
     return key
 
 
-_PHONETIC_KEYS: dict[str, tuple[str, bool]] = {}
+_PHONETIC_KEYS: dict[str, str] = {}
 
 
-def _phonetic(value: str) -> tuple[str, bool]:
-    """Memoized ``(phonetic_key without spaces, whether value is in Latin letters)``: the key
-    on which a Latin spelling and a Persian one of a name or city meet."""
-    found = _PHONETIC_KEYS.get(value)
-    if found is None:
-        found = (phonetic_key(value).replace(" ", ""), not has_persian_letters(value))
+def _phonetic(value: str) -> str:
+    """Memoized :func:`phonetic_key` without spaces, of a search key: the key on which a
+    Latin spelling and a Persian one of a name or a city meet."""
+    key = _PHONETIC_KEYS.get(value)
+    if key is None:
+        key = phonetic_key(value).replace(" ", "")
         if len(_PHONETIC_KEYS) < 500_000:
-            _PHONETIC_KEYS[value] = found
-    return found
+            _PHONETIC_KEYS[value] = key
+    return key
 
 
 def _valid_national_id(value: str) -> str:
