@@ -4,8 +4,11 @@ Each batch is one transaction that also advances ``ImportJob.rows_done``; a cras
 leaves whole batches only, and running the job again continues after the last one.
 Existing contacts are matched on national ID, phone and email (and on name + city as a
 weaker rule) among the contacts the importing user may see; rows of the same file match
-each other the same way. One summary event (``contact.imported``) is written per record
-touched, not one per field.
+each other the same way. A row's company is linked only when the importer may see it (or
+this run created it); otherwise a new one is created. One summary event
+(``contact.imported``) is written per record touched, not one per field. A dry run writes
+nothing and counts what the real run would, repeats far down the file included, from a
+ledger of hashes (``preview.py``).
 """
 
 from __future__ import annotations
