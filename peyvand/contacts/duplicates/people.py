@@ -25,9 +25,11 @@ from .scoring import (
     _IDENTIFIER_SHARED,
     _IDENTIFIER_SHARED_MORE,
     _LAST_NAME_SAME_PERCENT,
+    _LATIN_NAME,
     _NAME_CLOSE_PERCENT,
     _NAME_EXACT,
     _NAME_NEAR_PERCENT,
+    _NAME_TRANSLITERATED,
     _NAME_WEAK,
     _NAME_WEAK_PERCENT,
     _NAME_WEIGHTS,
@@ -41,6 +43,7 @@ from .scoring import (
     _SWAPPED_NAME,
     _TYPO_FREQUENCY_RATIO,
     DEFAULT_THRESHOLD,
+    MAX_BLOCK_SIZE,
     NAME_ONLY_MAX_SCORE,
     DuplicatePair,
     Reason,
@@ -49,6 +52,7 @@ from .scoring import (
     _deletion_keys,
     _key,
     _national_id_evidence,
+    _phonetic,
     _probability,
     _valid_national_id,
     _without_cyclic_gc,
@@ -88,6 +92,7 @@ class _Person:
     emails: frozenset[str]
     national_id: str
     city: str
+    is_latin: bool  # the name is written in Latin letters (phonetic keys come on demand)
 
 
 def _prepare_person(record: PersonRecord) -> _Person:
@@ -104,7 +109,29 @@ def _prepare_person(record: PersonRecord) -> _Person:
         emails=frozenset(email.strip().lower() for email in record.emails if email.strip()),
         national_id=_valid_national_id(record.national_id),
         city=_key(record.city),
+        # Search keys are case-folded: a Latin name's are ASCII, a Persian one's are not.
+        is_latin=first.isascii() and last.isascii(),
     )
+
+
+def _name_phonetic(person: _Person) -> str:
+    """The phonetic keys of the first and last name, sorted (so a swap still matches)."""
+    return "|".join(sorted(key for key in (_phonetic(person.first), _phonetic(person.last)) if key))
+
+
+def _is_cross_script(a: _Person, b: _Person) -> bool:
+    """One name in Latin letters and the other in Persian."""
+    return a.is_latin != b.is_latin
+
+
+def _same_city(a: _Person, b: _Person) -> bool:
+    """The same city, also across scripts ("Tehran", «تهران») when the names are."""
+    if a.city == b.city:
+        return True
+    if not _is_cross_script(a, b):
+        return False
+    key = _phonetic(a.city)
+    return bool(key) and key == _phonetic(b.city)
 
 
 def _are_distinct_names(first: str, second: str, name_counts: Mapping[str, int] | None) -> bool:
@@ -131,6 +158,10 @@ def _name_weight(
     """The name evidence: exact (in either order), similar, a relative's, or different."""
     if not a.full or not b.full:
         return 0.0
+    if _is_cross_script(a, b) and (key := _name_phonetic(a)) and key == _name_phonetic(b):
+        # "Ali Rezaei" and «علی رضایی» (in either order): the same name in two scripts.
+        reasons.append(_LATIN_NAME)
+        return _NAME_TRANSLITERATED
     if a.name_key == b.name_key:
         is_swapped = a.first != b.first and a.first == b.last and a.last == b.first
         reasons.append(_SWAPPED_NAME if is_swapped else _SAME_NAME)
@@ -193,7 +224,7 @@ def _score_people(
         log_odds += _IDENTIFIER_SHARED + _IDENTIFIER_SHARED_MORE * (shared - 1)
     log_odds += _name_weight(a, b, reasons, name_counts)
     if a.city and b.city:
-        if a.city == b.city:
+        if _same_city(a, b):
             reasons.append(_SAME_CITY)
             log_odds += _CITY_SAME
         else:
@@ -238,7 +269,27 @@ def _person_candidate_pairs(people: Sequence[_Person], *, with_names: bool) -> s
                 for key in _deletion_keys(person.name_key):
                     names.add(prefix + key, index)
         _add_pairs(names.shared.values(), None, pairs, count)
+        _add_cross_script_pairs(people, pairs)
     return pairs
+
+
+def _add_cross_script_pairs(people: Sequence[_Person], pairs: set[int]) -> None:
+    """Pairs of a Latin-lettered name and a Persian one with the same phonetic keys of name
+    and city. Only the (usually few) Latin names are indexed; Persian ones are looked up,
+    and only when there is a Latin name at all."""
+    count = len(people)
+    latin: dict[str, list[int]] = defaultdict(list)
+    for index, person in enumerate(people):
+        if person.is_latin and person.full and person.city:
+            latin[f"{_phonetic(person.city)}\x1f{_name_phonetic(person)}"].append(index)
+    if not latin:
+        return
+    for index, person in enumerate(people):
+        if person.is_latin or not (person.full and person.city):
+            continue
+        matches = latin.get(f"{_phonetic(person.city)}\x1f{_name_phonetic(person)}")
+        if matches and len(matches) <= MAX_BLOCK_SIZE:
+            pairs.update(min(index, other) * count + max(index, other) for other in matches)
 
 
 def find_person_duplicates(

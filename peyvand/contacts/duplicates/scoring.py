@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
 from peyvand.common.persian import is_farsi, search_key, to_persian_digits
+from peyvand.common.transliteration import phonetic_key
 from peyvand.common.validators import normalize_national_id
 
 _REASON_MESSAGES: dict[str, str] = {
@@ -23,6 +24,7 @@ _REASON_MESSAGES: dict[str, str] = {
     "same_name": gettext_noop("same name"),  # fa: نام یکسان
     "similar_name": gettext_noop("name %(percent)s%% similar"),  # fa: نام %(percent)s٪ مشابه
     "swapped_name": gettext_noop("first and last name swapped"),  # fa: جابه‌جایی نام و نام خانوادگی
+    "latin_name": gettext_noop("similar Latin name"),  # fa: نام لاتین مشابه
     "same_city": gettext_noop("same city"),  # fa: شهر یکسان
     "different_national_id": gettext_noop("different national IDs"),  # fa: کد ملی متفاوت
     "different_first_name": gettext_noop("different first names"),  # fa: نام کوچک متفاوت
@@ -86,6 +88,10 @@ _NAME_CLOSE = 2.5  # one typo
 _NAME_NEAR = 1.5  # two typos
 _NAME_WEAK = 0.0
 _NAME_DIFFERENT = -3.0
+# One name in Latin letters, the other in Persian, with one phonetic key ("Ali Rezaei",
+# «علی رضایی»): a shade weaker than the same name, since keys drop vowels. With the same
+# city the pair is a possible duplicate (≈ 0.40); with a shared phone or email, a likely one.
+_NAME_TRANSLITERATED = 2.9
 _FIRST_NAME_DIFFERENT = -2.5  # same family name, different person (a relative)
 _CITY_SAME = 0.7
 _CITY_DIFFERENT = -0.7
@@ -134,6 +140,20 @@ def _key(value: str) -> str:
     return key
 
 
+_PHONETIC_KEYS: dict[str, str] = {}
+
+
+def _phonetic(value: str) -> str:
+    """Memoized :func:`phonetic_key` without spaces, of a search key: the key on which a
+    Latin spelling and a Persian one of a name or a city meet."""
+    key = _PHONETIC_KEYS.get(value)
+    if key is None:
+        key = phonetic_key(value).replace(" ", "")
+        if len(_PHONETIC_KEYS) < 500_000:
+            _PHONETIC_KEYS[value] = key
+    return key
+
+
 def _valid_national_id(value: str) -> str:
     """The 10-digit national ID, or "" when missing or not valid (it then proves nothing)."""
     if not value:
@@ -173,6 +193,7 @@ _SAME_EMAIL = Reason("same_email")
 _SAME_NATIONAL_ID = Reason("same_national_id")
 _SAME_NAME = Reason("same_name")
 _SWAPPED_NAME = Reason("swapped_name")
+_LATIN_NAME = Reason("latin_name")
 _SAME_CITY = Reason("same_city")
 _DIFFERENT_NATIONAL_ID = Reason("different_national_id")
 _DIFFERENT_FIRST_NAME = Reason("different_first_name")

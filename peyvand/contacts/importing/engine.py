@@ -4,8 +4,11 @@ Each batch is one transaction that also advances ``ImportJob.rows_done``; a cras
 leaves whole batches only, and running the job again continues after the last one.
 Existing contacts are matched on national ID, phone and email (and on name + city as a
 weaker rule) among the contacts the importing user may see; rows of the same file match
-each other the same way. One summary event (``contact.imported``) is written per record
-touched, not one per field.
+each other the same way. A row's company is linked only when the importer may see it (or
+this run created it); otherwise a new one is created. One summary event
+(``contact.imported``) is written per record touched, not one per field. A dry run writes
+nothing and counts what the real run would, repeats far down the file included, from a
+ledger of hashes (``preview.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from peyvand.contacts.services import (
 )
 from peyvand.timeline.events import EventRow, events_insert, events_record_bulk
 
+from .preview import PreviewLedger
 from .readers import open_source
 from .rows import CompanyRowParser, LeadRowParser, ParsedRow, RowParser
 
@@ -124,6 +128,15 @@ def _merge_into(target: dict[str, Any], incoming: dict[str, Any], *, overwrite: 
             target[key] = value
 
 
+def _takes_company(contact: Contact, name: str, overwrite: bool) -> bool:
+    """Whether a row naming company ``name`` links ``contact`` to it: when the contact has
+    no company (or always with ``overwrite``), unless its company already has that name,
+    perhaps one the importer cannot see, which is kept."""
+    if not name or not (overwrite or contact.company_id is None):
+        return False
+    return contact.company is None or contact.company.name_key != name_key(name)[:200]
+
+
 class ImportRunner:
     """Runs one ``ImportJob`` (dry or real) from its checkpoint to the end of the file."""
 
@@ -134,9 +147,11 @@ class ImportRunner:
         self.progress = progress
         self.visible: QuerySet[Contact] = contacts_visible_to(self.actor)
         self.searchable_keys = searchable_custom_keys("contact")
-        # Dry runs write nothing, so rows of the file are matched against earlier rows here.
-        self.seen_keys: dict[tuple[str, str], int] = {}
-        self.preview_ids = 0
+        # Dry runs write nothing, so rows of the file are matched against what earlier
+        # batches would have written: their keys and records' states, kept as hashes.
+        self.ledger = PreviewLedger((*SCALAR_FIELDS, "company"))
+        # Companies this run created, by name key (one entry per distinct company name).
+        self.run_companies: dict[str, Company] = {}
         self.rejects: Any = None
         self.rejects_text: Any = None
         self.rejects_writer: Any = None
@@ -228,9 +243,12 @@ class ImportRunner:
             keys = self._keys(row) if policy != DuplicatePolicy.CREATE else []
             match_id = next((existing[key] for key in keys if key in existing), None)
             if match_id is None and self.job.is_dry_run:
-                # A contact an earlier batch of this preview would have created.
-                match_id = next((self.seen_keys[k] for k in keys if k in self.seen_keys), None)
+                # A record an earlier batch of this preview would have created.
+                match_id = self.ledger.match(keys)
             if match_id is not None:
+                if self.job.is_dry_run and policy != DuplicatePolicy.SKIP:
+                    # The real run adds the row's phones and emails to the record it joins.
+                    self.ledger.add_keys(match_id, keys)
                 if policy == DuplicatePolicy.SKIP:
                     outcome.skipped += 1
                 else:
@@ -250,14 +268,11 @@ class ImportRunner:
                 pending_by_key.setdefault(key, item)
         if self.job.is_dry_run:
             outcome.created = len(pending)
+            changed = self._preview_update(updates, policy)
             for item in pending:
-                self.preview_ids -= 1
-                for key in self._keys(item.row):
-                    self.seen_keys.setdefault(key, self.preview_ids)
-            existing_updates = {key: value for key, value in updates.items() if key > 0}
-            changed = self._update(existing_updates, policy, write=False)
-            # Rows joining contacts this preview would create are counted as updates.
-            changed |= {key for key in updates if key < 0}
+                record_id = self.ledger.new_id()
+                self.ledger.add_keys(record_id, self._keys(item.row))
+                self.ledger.set_state(record_id, self._preview_values(item.values))
         else:
             outcome.created = self._create(pending)
             changed = self._update(updates, policy, write=True)
@@ -267,6 +282,66 @@ class ImportRunner:
             else:
                 outcome.skipped += count
         return outcome
+
+    def _preview_update(self, updates: dict[int, dict[str, Any]], policy: str) -> set[int]:
+        """The ids of the records the real run would change with ``updates``, worked out on
+        the ledger: a record changed earlier in the preview is judged on its changed state,
+        so a repeat far down the file counts as skipped, as in the real run."""
+        if not self._ledger_fits():
+            # Rows joining records this preview would create are counted as updates.
+            existing = {key: value for key, value in updates.items() if key > 0}
+            return self._update(existing, policy, write=False) | {k for k in updates if k < 0}
+        unknown = [record_id for record_id in updates if not self.ledger.has_state(record_id)]
+        for record_id, values in self._preview_states(unknown).items():
+            self.ledger.set_state(record_id, values)
+        overwrite = policy == DuplicatePolicy.OVERWRITE
+        return {
+            record_id
+            for record_id, values in updates.items()
+            if self.ledger.apply(record_id, self._preview_values(values), overwrite=overwrite)
+        }
+
+    def _ledger_fits(self) -> bool:
+        """Whether ``_preview_states`` describes the records ``_update`` changes: a runner
+        that updates other records without describing them to the ledger (leads) keeps the
+        older estimate, where a row joining a record of the preview counts as an update."""
+        runner = type(self)
+        return (
+            runner._update is ImportRunner._update
+            or runner._preview_states is not ImportRunner._preview_states
+        )
+
+    def _preview_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A row's values as the ledger compares them: the company by its name's key, tags
+        (the row's and the job's) by theirs."""
+        company = values.get("company")
+        return {
+            **values,
+            "company": name_key(company)[:200] if company else "",
+            "tags": self._preview_tags(values),
+        }
+
+    def _preview_tags(self, values: dict[str, Any]) -> list[str]:
+        return [search_key(name) for name in map(clean_persian, self._tag_names(values)) if name]
+
+    def _preview_states(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The ledger's view of existing contacts: their fields, company, phones, emails and
+        tags as they are in the database."""
+        contacts = (
+            Contact.objects.filter(pk__in=ids)
+            .select_related("company")
+            .prefetch_related("phones", "emails", "tags")
+        )
+        return {
+            contact.pk: {
+                **{key: getattr(contact, key) for key in SCALAR_FIELDS},
+                "company": contact.company.name_key if contact.company is not None else "",
+                "phones": [phone.number for phone in contact.phones.all()],
+                "emails": [email.address for email in contact.emails.all()],
+                "tags": [search_key(tag.name) for tag in contact.tags.all()],
+            }
+            for contact in contacts
+        }
 
     def _keys(self, row: ParsedRow) -> list[tuple[str, str]]:
         keys = list(row.match_keys)
@@ -333,14 +408,19 @@ class ImportRunner:
         return found
 
     def _companies(self, names: Iterable[str]) -> dict[str, Company]:
-        """Companies by name (matched on their normalized key), created when missing."""
+        """Companies by name (matched on their normalized key), created when missing.
+
+        Only companies the importing user may see are linked (the oldest when several share
+        the key), and those this run created; a company of the same name the importer cannot
+        see is never linked nor revealed: a new one, owned like the contacts, is created.
+        """
         wanted = {name_key(name): name for name in names if name}
-        found = {
-            company.name_key: company
-            for company in Company.objects.filter(
-                name_key__in=list(wanted), merged_into__isnull=True
-            )
-        }
+        found = {key: self.run_companies[key] for key in wanted if key in self.run_companies}
+        lookup = [key for key in wanted if key not in found]
+        if lookup:
+            visible = companies_visible_to(self.actor).filter(name_key__in=lookup)
+            for company in visible.order_by("pk"):
+                found.setdefault(company.name_key, company)
         missing = [
             Company(
                 name=name,
@@ -354,6 +434,8 @@ class ImportRunner:
         ]
         for company in Company.objects.bulk_create(missing):
             found[company.name_key] = company
+            # The job's owner may be someone whose companies the importer cannot see.
+            self.run_companies[company.name_key] = company
         if missing:
             events_record_bulk(
                 actor=self.actor,
@@ -479,8 +561,13 @@ class ImportRunner:
         if write:
             contacts_query = contacts_query.select_for_update(of=("self",))
         contacts = {contact.pk: contact for contact in contacts_query}
+        # Only the companies a contact would be linked to are looked up (or created).
         companies = (
-            self._companies(values.get("company", "") for values in updates.values())
+            self._companies(
+                values.get("company", "")
+                for contact_id, values in updates.items()
+                if _takes_company(contacts[contact_id], values.get("company", ""), overwrite)
+            )
             if write
             else {}
         )
@@ -492,7 +579,7 @@ class ImportRunner:
             company = companies.get(values.get("company", ""))
             if (
                 company is not None
-                and (overwrite or contact.company_id is None)
+                and _takes_company(contact, values["company"], overwrite)
                 and contact.company_id != company.pk
             ):
                 changes["company"] = [contact.company_id, company.pk]
@@ -614,6 +701,20 @@ class CompanyImportRunner(ImportRunner):
         self.parser = CompanyRowParser(job.mapping)
         self.companies_visible: QuerySet[Company] = companies_visible_to(self.actor)
         self.searchable_keys = searchable_custom_keys("company")
+        self.ledger = PreviewLedger(COMPANY_SCALAR_FIELDS)
+
+    def _preview_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {**values, "tags": self._preview_tags(values)}
+
+    def _preview_states(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        return {
+            company.pk: {
+                **{key: getattr(company, key) for key in COMPANY_SCALAR_FIELDS},
+                "phones": list(company.phones or ()),
+                "tags": [search_key(tag.name) for tag in company.tags.all()],
+            }
+            for company in Company.objects.filter(pk__in=ids).prefetch_related("tags")
+        }
 
     def _existing_matches(self, rows: list[ParsedRow]) -> dict[tuple[str, str], int]:
         """Key → id of a visible company that has it (the oldest one when several do)."""

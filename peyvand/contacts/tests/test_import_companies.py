@@ -23,6 +23,7 @@ from django.utils import translation
 
 from peyvand.accounts.models import Team, User
 from peyvand.common.persian import name_key
+from peyvand.contacts.importing import engine
 from peyvand.contacts.importing.engine import CompanyImportRunner, runner_for
 from peyvand.contacts.importing.mapping import guess_mapping, validate_mapping
 from peyvand.contacts.importing.services import (
@@ -405,3 +406,25 @@ def test_the_upload_page_offers_companies_and_the_mapping_shows_company_fields(
     assert job.status == ImportStatus.PREVIEWED
     assert counts(job) == {"created": 2, "updated": 0, "skipped": 1, "rejected": 2}
     assert Company.objects.count() == 0
+
+
+def test_a_preview_judges_repeats_in_later_batches_like_the_real_run(
+    sales_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "BATCH_SIZE", 1)
+    rows = [
+        ["دلتا", "", "02122223333", "", "تهران", "", "", ""],
+        # Adds an industry (updated), then the same again (skipped).
+        ["دلتا", "", "02122223333", "بیمه", "تهران", "", "", ""],
+        ["دلتا", "", "۰۲۱ ۲۲۲۲ ۳۳۳۳", "بیمه", "تهران", "", "", ""],
+        # A new tag is a change; the same tag in other letters is not.
+        ["دلتا", "", "02122223333", "", "تهران", "", "", "VIP"],
+        ["دلتا", "", "02122223333", "", "تهران", "", "", "vip"],
+    ]
+    path = write_csv(tmp_path / "delta.csv", rows)
+
+    preview = run_import(sales_user, path, dry_run=True)
+    real = run_import(sales_user, path)
+
+    assert counts(real) == {"created": 1, "updated": 2, "skipped": 2, "rejected": 0}
+    assert counts(preview) == counts(real)
