@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from peyvand.accounts.models import Role, Team, User
 from peyvand.contacts.company_merging import companies_merge, company_merge_undo
@@ -268,7 +269,7 @@ class TestMerge:
         first_merge = companies_merge(actor=manager, survivor=survivor, others=[second])
         second_merge = companies_merge(actor=manager, survivor=survivor, others=[third])
 
-        with pytest.raises(ValidationError) as error:
+        with translation.override("en"), pytest.raises(ValidationError) as error:
             company_merge_undo(actor=manager, merge=first_merge)
         assert error.value.message_dict == {
             "merge": ["Undo the later merge of this company first."]
@@ -281,7 +282,7 @@ class TestMerge:
     def test_a_merged_company_cannot_be_merged_again(self, manager: User, teammate: User) -> None:
         survivor, other = twins(teammate)
         companies_merge(actor=manager, survivor=survivor, others=[other])
-        with pytest.raises(ValidationError) as error:
+        with translation.override("en"), pytest.raises(ValidationError) as error:
             companies_merge(actor=manager, survivor=other, others=[survivor])
         assert error.value.message_dict == {
             "companies": ["One of the companies was already merged."]
