@@ -145,7 +145,9 @@ def company_merge_undo(*, actor: User, merge: CompanyMerge) -> Company:
         survivor.phones = list(before.get("phones", []))
         _save_with_search(survivor)
         survivor.tags.remove(*merge.added_tag_ids)
-        restore_related(COMPANY_MOVABLE, "company", Company, merge.moved, merge.merged_ids)
+        restore_related(
+            COMPANY_MOVABLE, "company", Company, merge.moved, merge.merged_ids, merge.survivor_id
+        )
         merge.undone_at = timezone.now()
         merge.save(update_fields=["undone_at"])
         event_record(

@@ -9,11 +9,13 @@ needed to undo is kept on a ``ContactMerge`` row, and the merge is one event.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -99,7 +101,10 @@ def lock_unmerged(
     """Lock the records of a merge; all must exist and none be merged already."""
     locked = {
         record.pk: record
-        for record in model._default_manager.select_for_update().filter(pk__in=list(ids))
+        # In id order: two merges of overlapping records lock them in the same order.
+        for record in model._default_manager.select_for_update()
+        .filter(pk__in=list(ids))
+        .order_by("pk")
     }
     if len(locked) != len(set(ids)) or any(record.merged_into_id for record in locked.values()):
         raise ValidationError({key: [message]})
@@ -132,7 +137,11 @@ def restore_fields(record: _Record, fields: Sequence[str], before: Mapping[str, 
             # Deleted since the merge (the company, the owner): empty, as SET_NULL would
             # have left it had the survivor still pointed to it.
             related = definition.remote_field.model
-            if not related._default_manager.filter(pk=value).exists():
+            found = related._default_manager.filter(pk=value)
+            if hasattr(related, "merged_into"):
+                # Merged away since (a company merged into another): its survivor now.
+                value = found.values_list(Coalesce("merged_into_id", "pk"), flat=True).first()
+            elif not found.exists():
                 value = None
         setattr(record, definition.attname, value)
     record.custom_fields = before.get("custom_fields", {})
@@ -163,7 +172,9 @@ def move_related(
     for label, key in movable:
         manager = apps.get_model(label)._default_manager
         rows = dict(manager.filter(**{f"{column}__in": merged_ids}).values_list("pk", column))
-        manager.filter(pk__in=list(rows)).update(**{column: survivor.pk})
+        # By owner, not by row ids: a big company's rows must not hit the bind-parameter
+        # limit of the database.
+        manager.filter(**{f"{column}__in": merged_ids}).update(**{column: survivor.pk})
         moved[key] = {str(pk): owner for pk, owner in rows.items()}
     manager = type(survivor)._default_manager
     chained = dict(
@@ -183,14 +194,22 @@ def restore_related(
     model: type[_Record],
     moved: Mapping[str, Mapping[str, int]],
     merged_ids: Sequence[int],
+    survivor_id: int,
 ) -> None:
-    """Undo :func:`move_related`: every row back to its own record, the merged ones shown."""
+    """Undo :func:`move_related`: every row still on the survivor back to its own record
+    (one statement per old owner; a row someone moved elsewhere since stays there), the
+    merged ones shown."""
     from django.apps import apps
 
     for label, key in movable:
         manager = apps.get_model(label)._default_manager
+        by_owner: dict[int, list[int]] = defaultdict(list)
         for pk, owner in moved.get(key, {}).items():
-            manager.filter(pk=int(pk)).update(**{f"{field}_id": owner})
+            by_owner[owner].append(int(pk))
+        for owner, pks in by_owner.items():
+            manager.filter(pk__in=pks, **{f"{field}_id": survivor_id}).update(
+                **{f"{field}_id": owner}
+            )
     for pk, parent in moved.get(f"merged_{model._meta.model_name}", {}).items():
         model._default_manager.filter(pk=int(pk)).update(merged_into_id=parent)
     model._default_manager.filter(pk__in=merged_ids).update(merged_into=None)
@@ -342,7 +361,9 @@ def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
         ContactPhone.objects.filter(pk__in=merge.added_phone_ids).delete()
         ContactEmail.objects.filter(pk__in=merge.added_email_ids).delete()
         survivor.tags.remove(*merge.added_tag_ids)
-        restore_related(MOVABLE, "contact", Contact, merge.moved, merge.merged_ids)
+        restore_related(
+            MOVABLE, "contact", Contact, merge.moved, merge.merged_ids, merge.survivor_id
+        )
         _refresh_search(survivor)
         merge.undone_at = timezone.now()
         merge.save(update_fields=["undone_at"])

@@ -442,3 +442,38 @@ def test_deleting_the_survivor_deletes_the_companies_merged_into_it(
     assert list(Company.objects.all()) == [bystander]
     event = Event.objects.get(verb="company.deleted")
     assert event.payload["merged_companies"] == [other.pk]
+
+
+def test_undoing_a_contact_merge_after_a_company_merge_keeps_people_at_the_survivor(
+    manager: User, teammate: User
+) -> None:
+    """Found in review: the contact's saved company was merged away meanwhile; undo must
+    not put the contact back on the hidden company."""
+    from peyvand.contacts.merging import contact_merge_undo, contacts_merge
+
+    kept, merged_away = twins(teammate)
+    person = make_contact(actor=teammate, first_name="نسرین", company=merged_away)
+    twin = make_contact(actor=teammate, first_name="نسرين")
+    contact_merge = contacts_merge(actor=manager, survivor=person, others=[twin])
+    companies_merge(actor=manager, survivor=kept, others=[merged_away])
+    contact_merge_undo(actor=manager, merge=contact_merge)
+    person.refresh_from_db()
+    assert person.company_id == kept.pk
+
+
+def test_undo_leaves_rows_moved_elsewhere_since_in_a_fixed_number_of_queries(
+    manager: User, teammate: User
+) -> None:
+    survivor, other = twins(teammate)
+    elsewhere = make_company(actor=teammate, name="پارس سازه")
+    people = [make_contact(actor=teammate, company=other) for _ in range(12)]
+    merge = companies_merge(actor=manager, survivor=survivor, others=[other])
+    moved_on = people[0]
+    Contact.objects.filter(pk=moved_on.pk).update(company=elsewhere)  # a later edit
+    with CaptureQueriesContext(connection) as few:
+        company_merge_undo(actor=manager, merge=merge)
+    assert Contact.objects.filter(company=other).count() == 11
+    assert Contact.objects.get(pk=moved_on.pk).company_id == elsewhere.pk
+    # The same 13 statements for 12 people as for one: one UPDATE per old owner and model
+    # (it was one per row).
+    assert len(few.captured_queries) == 13
