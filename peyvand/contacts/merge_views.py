@@ -61,6 +61,8 @@ class _Kind:
     merge_url: str
     dismiss_url: str
     prefetch: tuple[str, ...]
+    merges: type[ContactMerge] | type[CompanyMerge]
+    undo: Callable[..., Any]  # the undo service: (*, actor, merge) -> the survivor
 
 
 KINDS = {
@@ -72,6 +74,8 @@ KINDS = {
         merge_url="contacts:merge",
         dismiss_url="contacts:duplicate_dismiss",
         prefetch=("first__phones", "second__phones"),
+        merges=ContactMerge,
+        undo=contact_merge_undo,
     ),
     "companies": _Kind(
         area="companies",
@@ -81,6 +85,8 @@ KINDS = {
         merge_url="contacts:company_merge",
         dismiss_url="contacts:company_duplicate_dismiss",
         prefetch=(),
+        merges=CompanyMerge,
+        undo=company_merge_undo,
     ),
 }
 
@@ -289,32 +295,19 @@ def merge_companies(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def merge_undo(request: AuthenticatedRequest, merge_id: int) -> HttpResponse:
-    merge = ContactMerge.objects.filter(pk=merge_id).first()
-    if merge is None or not contacts_visible_to(request.user).filter(pk=merge.survivor_id).exists():
+def merge_undo(
+    request: AuthenticatedRequest, merge_id: int, kind: str = "contacts"
+) -> HttpResponse:
+    """Undo a merge of contacts (or of companies, ``kind="companies"``) whose survivor the
+    user may see; back to the survivor's page."""
+    spec = KINDS[kind]
+    merge = spec.merges.objects.filter(pk=merge_id).first()
+    if merge is None or not spec.visible(request.user).filter(pk=merge.survivor_id).exists():
         raise Http404
     try:
-        survivor = contact_merge_undo(actor=request.user, merge=merge)
+        survivor = spec.undo(actor=request.user, merge=merge)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("contacts:detail", merge.survivor_id)
+        return redirect(spec.detail, merge.survivor_id)
     messages.success(request, _("The merge was undone."))
-    return redirect("contacts:detail", survivor.pk)
-
-
-@login_required
-@require_POST
-def company_merge_undo_view(request: AuthenticatedRequest, merge_id: int) -> HttpResponse:
-    merge = CompanyMerge.objects.filter(pk=merge_id).first()
-    if (
-        merge is None
-        or not companies_visible_to(request.user).filter(pk=merge.survivor_id).exists()
-    ):
-        raise Http404
-    try:
-        survivor = company_merge_undo(actor=request.user, merge=merge)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("contacts:company_detail", merge.survivor_id)
-    messages.success(request, _("The merge was undone."))
-    return redirect("contacts:company_detail", survivor.pk)
+    return redirect(spec.detail, survivor.pk)

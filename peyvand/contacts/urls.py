@@ -38,7 +38,8 @@ urlpatterns = [
     path("companies/merge/", merge_views.merge_companies, name="company_merge"),
     path(
         "companies/merges/<int:merge_id>/undo/",
-        merge_views.company_merge_undo_view,
+        merge_views.merge_undo,
+        {"kind": "companies"},
         name="company_merge_undo",
     ),
     path("merges/<int:merge_id>/undo/", merge_views.merge_undo, name="merge_undo"),
