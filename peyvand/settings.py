@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "peyvand.portal",
     "peyvand.integrations",
     "peyvand.knowledge",
+    "peyvand.messaging",
+    "peyvand.marketing",
+    "peyvand.commerce",
+    "peyvand.intelligence",
     "peyvand.api",
     "peyvand.web",
 ]
@@ -264,6 +268,14 @@ PEYVAND_LLM_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_LLM_TIMEOUT_SECONDS"
 # Drafted answers an agent may ask for per window (each is a call to the paid API).
 PEYVAND_KB_DRAFTS_PER_AGENT = int(os.environ.get("PEYVAND_KB_DRAFTS_PER_AGENT", "20"))
 PEYVAND_KB_DRAFT_WINDOW_SECONDS = int(os.environ.get("PEYVAND_KB_DRAFT_WINDOW_SECONDS", "3600"))
+
+# SMS: off while PEYVAND_SMS_GATEWAY is empty; else kavenegar, smsir or ghasedak. The base URL
+# defaults to the provider's own (development and tests point it at the local fake gateway).
+PEYVAND_SMS_GATEWAY = os.environ.get("PEYVAND_SMS_GATEWAY", "")
+PEYVAND_SMS_API_KEY = os.environ.get("PEYVAND_SMS_API_KEY", "")
+PEYVAND_SMS_LINE = os.environ.get("PEYVAND_SMS_LINE", "")
+PEYVAND_SMS_BASE_URL = os.environ.get("PEYVAND_SMS_BASE_URL", "")
+PEYVAND_SMS_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_SMS_TIMEOUT_SECONDS", "10"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IntelligenceConfig(AppConfig):
+    name = "peyvand.intelligence"
+    label = "intelligence"
