@@ -106,6 +106,11 @@ class SmsGateway(Protocol):
     """A provider's HTTP API seen as four calls."""
 
     name: str
+    # True when the provider refuses a second message with the same ``local_id`` (answering
+    # with the first one's id): then a send whose outcome is unknown (a worker killed after
+    # the request left) is simply sent again. Otherwise the outbox asks ``fetch_statuses``
+    # or marks the message uncertain instead of risking a second copy.
+    idempotent_send: bool
 
     def send(self, *, recipient: str, text: str, local_id: str) -> SmsSendResult:
         """Hand one message to the provider. ``local_id`` is our outbox key, passed where
