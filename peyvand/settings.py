@@ -277,6 +277,9 @@ PEYVAND_SMS_LINE = os.environ.get("PEYVAND_SMS_LINE", "")
 PEYVAND_SMS_BASE_URL = os.environ.get("PEYVAND_SMS_BASE_URL", "")
 PEYVAND_SMS_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_SMS_TIMEOUT_SECONDS", "10"))
 
+# Customer intelligence: RFM is scored over purchases of the last N days (recomputed daily).
+PEYVAND_RFM_WINDOW_DAYS = int(os.environ.get("PEYVAND_RFM_WINDOW_DAYS", "365"))
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

@@ -24,6 +24,7 @@ def default_jobs() -> list[PeriodicJob]:
     from peyvand.contacts.merging import duplicates_scan
     from peyvand.feedback.surveys import surveys_send_pending
     from peyvand.integrations.imap import imap_poll_job
+    from peyvand.intelligence.rfm import rfm_compute_job
     from peyvand.sales.follow_up import follow_ups_create
     from peyvand.sales.predictive import predictive_refresh
     from peyvand.sales.scoring import leads_rescore
@@ -40,6 +41,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("SLA warnings and breaches", 60, sla_check_job),
         PeriodicJob("survey sending retries", 600, surveys_send_pending),
         PeriodicJob("support mailbox (IMAP)", 60, imap_poll_job),
+        PeriodicJob("RFM scores", 24 * 3600, rfm_compute_job),
     ]
 
 

@@ -1,0 +1,192 @@
+"""RFM: recency, frequency and monetary value of every customer's purchases, scored 1–5 and
+mapped to the standard named segments.
+
+Over a window (the last ``PEYVAND_RFM_WINDOW_DAYS`` days, 365 by default) each customer with
+at least one purchase (``Order.objects.purchases()``) gets:
+
+* R from the time of their last purchase, F from their number of purchases, M from their net
+  spend (total − refunds);
+* each scored 1–5 by quintiles among all those customers: ``1 + ⌊5 · percent_rank⌋`` (capped
+  at 5), where ``percent_rank = (rank − 1) / (n − 1)`` and tied values share the lowest
+  rank: all one-time buyers get the same F (1 when they are the most common count), so a
+  tie is never split at random as ``NTILE`` would;
+* a segment from R and FM = ⌈(F + M) / 2⌉ on the grid below (rows R 5→1, columns FM 1→5),
+  the common 10-segment RFM map with its lowest cell (R 1, FM 1) split off as *Lost*::
+
+      R5  new                 potential  potential  champions  champions
+      R4  promising           potential  potential  loyal      loyal
+      R3  about to sleep      about…     need att.  loyal      loyal
+      R2  hibernating         hibern.    at risk    at risk    can't lose
+      R1  lost                hibern.    at risk    at risk    can't lose
+
+Everything runs in the database in one ``INSERT … SELECT`` with window functions (SQLite and
+PostgreSQL alike), so a million customers never pass through Python. Each run upserts
+``CustomerRfm`` (keeping the previous segment), drops customers who no longer bought in the
+window, and records an ``RfmRun`` with the count per segment and the movement matrix.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from peyvand.commerce.models import PURCHASE_STATUSES, Order
+
+from .models import CustomerRfm, RfmRun, RfmSegment
+
+# (segment, recency scores, FM scores): every one of the 25 cells exactly once.
+SEGMENT_GRID: tuple[tuple[RfmSegment, tuple[int, ...], tuple[int, ...]], ...] = (
+    (RfmSegment.CHAMPIONS, (5,), (4, 5)),
+    (RfmSegment.LOYAL, (3, 4), (4, 5)),
+    (RfmSegment.POTENTIAL_LOYALIST, (4, 5), (2, 3)),
+    (RfmSegment.NEW, (5,), (1,)),
+    (RfmSegment.PROMISING, (4,), (1,)),
+    (RfmSegment.NEED_ATTENTION, (3,), (3,)),
+    (RfmSegment.ABOUT_TO_SLEEP, (3,), (1, 2)),
+    (RfmSegment.AT_RISK, (1, 2), (3, 4)),
+    (RfmSegment.CANNOT_LOSE, (1, 2), (5,)),
+    (RfmSegment.HIBERNATING, (2,), (1, 2)),
+    (RfmSegment.HIBERNATING, (1,), (2,)),
+    (RfmSegment.LOST, (1,), (1,)),
+)
+
+
+def frequency_monetary(frequency_score: int, monetary_score: int) -> int:
+    """FM: the mean of F and M, halves rounded up."""
+    return (frequency_score + monetary_score + 1) // 2
+
+
+def segment_for(recency_score: int, frequency_score: int, monetary_score: int) -> RfmSegment:
+    """The segment of a customer's three scores (each 1–5)."""
+    fm = frequency_monetary(frequency_score, monetary_score)
+    for segment, recencies, fms in SEGMENT_GRID:
+        if recency_score in recencies and fm in fms:
+            return segment
+    raise ValueError(f"scores out of range: {recency_score}{frequency_score}{monetary_score}")
+
+
+def _segment_case_sql() -> str:
+    """The grid as one SQL ``CASE`` over columns ``r`` and ``fm`` (from SEGMENT_GRID, so the
+    database and :func:`segment_for` cannot disagree)."""
+    whens = []
+    for segment, recencies, fms in SEGMENT_GRID:
+        r_list = ", ".join(str(value) for value in recencies)
+        fm_list = ", ".join(str(value) for value in fms)
+        whens.append(f"WHEN r IN ({r_list}) AND fm IN ({fm_list}) THEN '{segment.value}'")
+    return "CASE " + " ".join(whens) + " END"
+
+
+def _score_sql(order_by: str) -> str:
+    """1–5 from the percent rank of ``order_by`` (ties share the lowest rank)."""
+    raw = f"1 + CAST(PERCENT_RANK() OVER (ORDER BY {order_by}) * 5 AS INTEGER)"
+    return f"CASE WHEN {raw} > 5 THEN 5 ELSE {raw} END"
+
+
+def _upsert_sql() -> str:
+    quote = connection.ops.quote_name
+    orders = quote(Order._meta.db_table)
+    table = quote(CustomerRfm._meta.db_table)
+    statuses = ", ".join("%s" for _status in PURCHASE_STATUSES)
+    columns = (
+        "contact_id, run_id, last_purchase_at, frequency, monetary, recency_score, "
+        "frequency_score, monetary_score, segment, previous_segment"
+    )
+    return f"""
+        INSERT INTO {table} ({columns})
+        SELECT contact_id, %s, last_at, frequency, monetary, r, f, m, {_segment_case_sql()},
+               NULL
+        FROM (
+            SELECT contact_id, last_at, frequency, monetary, r, f, m,
+                   (f + m + 1) / 2 AS fm
+            FROM (
+                SELECT contact_id, last_at, frequency, monetary,
+                       {_score_sql("last_at")} AS r,
+                       {_score_sql("frequency")} AS f,
+                       {_score_sql("monetary")} AS m
+                FROM (
+                    SELECT contact_id, MAX(placed_at) AS last_at, COUNT(*) AS frequency,
+                           SUM(net_total) AS monetary
+                    FROM {orders}
+                    WHERE status IN ({statuses}) AND placed_at >= %s AND placed_at < %s
+                    GROUP BY contact_id
+                ) AS base
+            ) AS scored
+        ) AS graded
+        WHERE 1 = 1
+        ON CONFLICT (contact_id) DO UPDATE SET
+            previous_segment = {table}.segment,
+            run_id = excluded.run_id,
+            last_purchase_at = excluded.last_purchase_at,
+            frequency = excluded.frequency,
+            monetary = excluded.monetary,
+            recency_score = excluded.recency_score,
+            frequency_score = excluded.frequency_score,
+            monetary_score = excluded.monetary_score,
+            segment = excluded.segment
+    """
+
+
+def rfm_compute(
+    *, as_of: datetime.datetime | None = None, window_days: int | None = None
+) -> RfmRun:
+    """Score every customer who bought in the window ending at ``as_of`` (default now) and
+    record the run; customers with no purchase in the window lose their RFM row."""
+    as_of = as_of or timezone.now()
+    window_days = window_days or settings.PEYVAND_RFM_WINDOW_DAYS
+    if window_days < 1:
+        raise ValueError("window_days must be at least 1")
+    start = as_of - datetime.timedelta(days=window_days)
+    began = time.perf_counter()
+    table = connection.ops.quote_name(CustomerRfm._meta.db_table)
+    with transaction.atomic():
+        # One run at a time: the second waits here and then scores on the first's results.
+        list(RfmRun.objects.select_for_update().order_by("-id")[:1])
+        run = RfmRun.objects.create(as_of=as_of, window_days=window_days)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _upsert_sql(),
+                [
+                    run.pk,
+                    *PURCHASE_STATUSES,
+                    _db_time(start),
+                    _db_time(as_of),
+                ],
+            )
+            movement: dict[str, dict[str, int]] = defaultdict(dict)
+            cursor.execute(
+                f"SELECT previous_segment, segment, COUNT(*) FROM {table} "
+                "WHERE run_id = %s GROUP BY previous_segment, segment",
+                [run.pk],
+            )
+            counts: dict[str, int] = defaultdict(int)
+            for previous, segment, count in cursor.fetchall():
+                movement[previous or ""][segment] = count
+                counts[segment] += count
+            cursor.execute(
+                f"SELECT segment, COUNT(*) FROM {table} WHERE run_id <> %s GROUP BY segment",
+                [run.pk],
+            )
+            for segment, count in cursor.fetchall():
+                movement[segment][""] = count
+            cursor.execute(f"DELETE FROM {table} WHERE run_id <> %s", [run.pk])
+        run.customers = sum(counts.values())
+        run.segment_counts = {segment.value: counts.get(segment.value, 0) for segment in RfmSegment}
+        run.movement = {source: dict(targets) for source, targets in movement.items()}
+        run.seconds = round(time.perf_counter() - began, 3)
+        run.save(update_fields=["customers", "segment_counts", "movement", "seconds"])
+    return run
+
+
+def _db_time(value: datetime.datetime) -> object:
+    """A datetime as the database compares stored ones (SQLite keeps text in UTC)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def rfm_compute_job() -> None:
+    """The daily periodic job: recompute RFM as of now."""
+    rfm_compute()

@@ -1,0 +1,110 @@
+"""Reads of customer intelligence, scoped to the customers the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count, F, QuerySet, Sum
+
+from peyvand.accounts.models import User
+from peyvand.contacts.selectors import contacts_visible_to
+
+from .models import CustomerRfm, RfmRun, RfmSegment
+from .rfm import SEGMENT_GRID, frequency_monetary
+
+
+MOVEMENT_ROWS = 15
+
+
+def rfm_visible_to(user: User) -> QuerySet[CustomerRfm]:
+    """The RFM rows of the contacts ``user`` may see (fails closed with the contacts)."""
+    return CustomerRfm.objects.filter(contact__in=contacts_visible_to(user).values("pk"))
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    segment: RfmSegment
+    customers: int
+    share_percent: float
+    average_purchases: float
+    average_spend: int  # Rials
+    total_spend: int  # Rials
+
+
+@dataclass
+class RfmOverview:
+    """What the RFM page shows: the latest run, the grid of R × FM counts, one row per
+    segment and the movement since the previous run (all over the user's customers)."""
+
+    run: RfmRun | None
+    customers: int = 0
+    # (R from 5 down to 1, [(customers, segment) for FM 1 to 5])
+    grid: list[tuple[int, list[tuple[int, RfmSegment]]]] = field(default_factory=list)
+    segments: list[SegmentRow] = field(default_factory=list)
+    # (from segment or None for "no purchase in the previous window", to segment, customers)
+    movement: list[tuple[RfmSegment | None, RfmSegment, int]] = field(default_factory=list)
+
+
+def _segment_of_cell(recency: int, fm: int) -> RfmSegment:
+    for segment, recencies, fms in SEGMENT_GRID:
+        if recency in recencies and fm in fms:
+            return segment
+    raise ValueError((recency, fm))
+
+
+def rfm_overview(user: User) -> RfmOverview:
+    """The RFM page's figures in four queries."""
+    run = RfmRun.objects.order_by("-as_of", "-id").first()
+    overview = RfmOverview(run=run)
+    rows = rfm_visible_to(user)
+    cells: dict[tuple[int, int], int] = {}
+    for recency, frequency, monetary, count in (
+        rows.order_by()
+        .values_list("recency_score", "frequency_score", "monetary_score")
+        .annotate(count=Count("pk"))
+    ):
+        key = (recency, frequency_monetary(frequency, monetary))
+        cells[key] = cells.get(key, 0) + count
+    overview.grid = [
+        (
+            recency,
+            [(cells.get((recency, fm), 0), _segment_of_cell(recency, fm)) for fm in range(1, 6)],
+        )
+        for recency in range(5, 0, -1)
+    ]
+    per_segment = {
+        row["segment"]: row
+        for row in rows.order_by()
+        .values("segment")
+        .annotate(
+            customers=Count("pk"),
+            purchases=Avg("frequency"),
+            spend=Avg("monetary"),
+            total=Sum("monetary"),
+        )
+    }
+    overview.customers = sum(row["customers"] for row in per_segment.values())
+    for segment in RfmSegment:
+        row = per_segment.get(segment.value)
+        customers = row["customers"] if row else 0
+        overview.segments.append(
+            SegmentRow(
+                segment=segment,
+                customers=customers,
+                share_percent=round(100 * customers / overview.customers, 1)
+                if overview.customers
+                else 0.0,
+                average_purchases=round(float(row["purchases"]), 2) if row else 0.0,
+                average_spend=round(row["spend"]) if row else 0,
+                total_spend=int(row["total"]) if row else 0,
+            )
+        )
+    overview.movement = [
+        (RfmSegment(previous) if previous else None, RfmSegment(segment), count)
+        for previous, segment, count in rows.exclude(segment=F("previous_segment"))
+        .order_by()
+        .values_list("previous_segment", "segment")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "previous_segment", "segment")[:MOVEMENT_ROWS]
+    ]
+    return overview
