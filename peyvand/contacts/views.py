@@ -324,6 +324,13 @@ def _deals_and_tickets(request: AuthenticatedRequest, contact: Contact) -> dict[
     return {"contact_deals": list(deals), "contact_tickets": list(tickets)}
 
 
+def _purchases(request: AuthenticatedRequest, contact: Contact) -> dict[str, Any]:
+    """The contact's newest orders and purchase summary (commerce sits above contacts)."""
+    from peyvand.commerce.selectors import contact_purchases
+
+    return contact_purchases(request.user, contact)
+
+
 @login_required
 def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
     require_permission(request.user, "read", "contacts")
@@ -352,6 +359,7 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
         "merges": list(contact.merges.filter(undone_at__isnull=True)[:5]),
         "duplicates": _open_duplicates(request, contact),
         **_deals_and_tickets(request, contact),
+        "purchases": _purchases(request, contact),
         "can_write": has_permission(request.user, "write", "contacts"),
         "can_delete": has_permission(request.user, "delete", "contacts"),
         **timeline_context(
