@@ -6,10 +6,10 @@ at least one purchase (``Order.objects.purchases()``) gets:
 
 * R from the time of their last purchase, F from their number of purchases, M from their net
   spend (total − refunds);
-* each scored 1–5 by quintiles among all those customers: ``1 + ⌊5 · percent_rank⌋`` (capped
-  at 5), where ``percent_rank = (rank − 1) / (n − 1)`` and tied values share the lowest
-  rank: all one-time buyers get the same F (1 when they are the most common count), so a
-  tie is never split at random as ``NTILE`` would;
+* each scored 1–5 by quintiles among all those customers: ``1 + ⌊5 · (rank − 1) / (n − 1)⌋``
+  (capped at 5; the percent rank in fifths) where tied values share the lowest rank: all
+  one-time buyers get the same F (1 when they are the most common count), so a tie is never
+  split at random as ``NTILE`` would;
 * a segment from R and FM = ⌈(F + M) / 2⌉ on the grid below (rows R 5→1, columns FM 1→5),
   the common 10-segment RFM map with its lowest cell (R 1, FM 1) split off as *Lost*::
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections import defaultdict
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -82,8 +83,10 @@ def _segment_case_sql() -> str:
 
 
 def _score_sql(order_by: str) -> str:
-    """1–5 from the percent rank of ``order_by`` (ties share the lowest rank)."""
-    raw = f"1 + CAST(PERCENT_RANK() OVER (ORDER BY {order_by}) * 5 AS INTEGER)"
+    """1–5 from the rank of ``order_by`` among all customers (ties share the lowest rank), in
+    integer arithmetic: a float cast truncates on SQLite but rounds on PostgreSQL."""
+    rank = f"RANK() OVER (ORDER BY {order_by})"
+    raw = f"COALESCE(1 + (5 * ({rank} - 1)) / NULLIF(COUNT(*) OVER () - 1, 0), 1)"
     return f"CASE WHEN {raw} > 5 THEN 5 ELSE {raw} END"
 
 
@@ -182,7 +185,7 @@ def rfm_compute(
     return run
 
 
-def _db_time(value: datetime.datetime) -> object:
+def _db_time(value: datetime.datetime) -> Any:
     """A datetime as the database compares stored ones (SQLite keeps text in UTC)."""
     return connection.ops.adapt_datetimefield_value(value)
 

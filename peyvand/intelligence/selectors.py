@@ -12,7 +12,6 @@ from peyvand.contacts.selectors import contacts_visible_to
 from .models import CustomerRfm, RfmRun, RfmSegment
 from .rfm import SEGMENT_GRID, frequency_monetary
 
-
 MOVEMENT_ROWS = 15
 
 

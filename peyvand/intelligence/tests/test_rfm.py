@@ -51,10 +51,11 @@ def buy(
 
 
 def expected_score(value: float, values: list[float]) -> int:
-    """1 + ⌊5 · percent_rank⌋, capped at 5; ties share the lowest rank."""
+    """1 + ⌊5 · (rank − 1) / (n − 1)⌋, capped at 5; ties share the lowest rank."""
     below = sum(1 for other in values if other < value)
-    rank = below / (len(values) - 1) if len(values) > 1 else 0.0
-    return min(5, 1 + int(rank * 5))
+    if len(values) == 1:
+        return 1
+    return min(5, 1 + (5 * below) // (len(values) - 1))
 
 
 def test_every_cell_of_the_grid_has_exactly_one_segment() -> None:
@@ -149,7 +150,8 @@ def test_ties_share_the_lowest_score() -> None:
 
 def test_only_purchases_in_the_window_count_at_their_net_value() -> None:
     kept, refunded, pending, old = _customers(4)
-    buy(kept, days_ago=10, total=5_000_000, status=OrderStatus.PARTIALLY_REFUNDED, refunded=2_000_000)
+    partly = OrderStatus.PARTIALLY_REFUNDED
+    buy(kept, days_ago=10, total=5_000_000, status=partly, refunded=2_000_000)
     buy(kept, days_ago=20, total=1_000_000, status=OrderStatus.CANCELLED)
     buy(refunded, days_ago=10, total=9_000_000, status=OrderStatus.REFUNDED, refunded=9_000_000)
     buy(pending, days_ago=1, total=9_000_000, status=OrderStatus.PENDING)
