@@ -83,3 +83,8 @@ class CustomerRfm(models.Model):
     def code(self) -> str:
         """The three scores as one code, like ``545``."""
         return f"{self.recency_score}{self.frequency_score}{self.monetary_score}"
+
+
+from .dashboard_models import PinnedChart  # noqa: E402  (the home page's pins)
+
+__all__ = ["CustomerRfm", "PinnedChart", "RfmRun", "RfmSegment"]

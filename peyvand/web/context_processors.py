@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from peyvand.intelligence.dashboard import may_view_insights
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -24,8 +26,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("commerce:order_list", _("Orders"), "bag"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
         ("service:sla_report", _("Reports"), "bar-chart-line"),
+        ("intelligence:insights", _("Insights"), "graph-up"),
         ("knowledge:article_list", _("Knowledge base"), "journal-bookmark"),
     ]
+    if not may_view_insights(user):
+        items = [item for item in items if item[0] != "intelligence:insights"]
     path = request.path
     nav_items = []
     for name, label, icon in items:

@@ -18,6 +18,7 @@ from peyvand.contacts.selectors import (
     contacts_visible_to,
     global_search,
 )
+from peyvand.intelligence.dashboard import home_charts
 from peyvand.timeline.selectors import my_day, recent_events
 
 
@@ -38,6 +39,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "stages": stages,
         "day": my_day(request.user),
         "events": recent_events(request.user),
+        # Charts the user pinned from the insights dashboard (none: no extra query but one).
+        "pinned_charts": home_charts(request.user),
     }
     return render(request, "web/dashboard.html", context)
 

@@ -46,9 +46,18 @@ def stage_transitions(contacts: QuerySet[Contact], period: MonthRange) -> list[T
         .values("source", "target")
         .annotate(total=Count("id"))
     )
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        source, target = _stage(row["source"]), _stage(row["target"])
+        if target and source != target:
+            counts[(source, target)] = counts.get((source, target), 0) + row["total"]
     transitions = [
-        Transition(source=row["source"] or "", target=row["target"] or "", contacts=row["total"])
-        for row in rows
-        if row["target"] and row["source"] != row["target"]
+        Transition(source=source, target=target, contacts=total)
+        for (source, target), total in counts.items()
     ]
     return sorted(transitions, key=lambda item: (-item.contacts, item.source, item.target))
+
+
+def _stage(value: str | None) -> str:
+    """A stage read from the JSON; SQLite reads a JSON ``null`` as the text ``"null"``."""
+    return "" if value in (None, "null") else str(value)
