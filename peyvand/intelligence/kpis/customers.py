@@ -19,17 +19,19 @@ only adds up a few hundred rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import Count, F, Sum
 
 from peyvand.commerce.models import OrderQuerySet
 from peyvand.common.jalali import JalaliMonth
 from peyvand.common.money import divide_half_up
+from peyvand.contacts.models import Contact
 from peyvand.sales.models import LeadSourceCost
 
 from .common import MonthIndex, MonthRange, month_add, month_starts, ratio
@@ -108,20 +110,25 @@ class Cohort:
 class CustomerFlows:
     period: MonthRange
     months: list[CustomerMonth]
-    by_source: dict[str, list[CustomerMonth]]
+    # New customers per contact source ("" unknown) and month: CAC by source.
+    new_by_source: dict[str, list[int]]
     cohorts: list[Cohort]
 
+
+# Sorting and hashing a million (customer, month) rows wants more than PostgreSQL's default
+# 4 MB of work memory; this statement alone gets more (SET LOCAL, inside its transaction).
+WORK_MEMORY = "256MB"
 
 _SQL = """
 WITH pm AS ({inner}),
 seq AS (
-    SELECT cid, src, m, orders, amount,
+    SELECT cid, m,
            MIN(m) OVER (PARTITION BY cid) AS first_m,
            LEAD(m) OVER (PARTITION BY cid ORDER BY m) AS next_m
     FROM pm
 ),
 flags AS (
-    SELECT src, m, orders, amount,
+    SELECT m,
            CASE WHEN first_m = m THEN 1 ELSE 0 END AS is_new,
            CASE WHEN next_m IS NOT NULL AND next_m < m + {active} THEN next_m
                 ELSE m + {active} END AS cover_end,
@@ -129,14 +136,19 @@ flags AS (
     FROM seq
     WHERE m >= 1
 )
-SELECT 'flow', src, m, is_new, cover_end, lapsed, COUNT(*), SUM(orders), SUM(amount)
+SELECT 'flow', '', m, is_new, cover_end, lapsed, COUNT(*), 0
 FROM flags
-GROUP BY src, m, is_new, cover_end, lapsed
+GROUP BY m, is_new, cover_end, lapsed
 UNION ALL
-SELECT 'cohort', src, first_m, m, 0, 0, COUNT(*), SUM(orders), SUM(amount)
-FROM seq
-WHERE first_m >= %s
-GROUP BY src, first_m, m
+SELECT 'cohort', contact.{source}, seq.first_m, seq.m, 0, 0, COUNT(*), 0
+FROM seq JOIN {contacts} AS contact ON contact.id = seq.cid
+WHERE seq.first_m >= %s
+GROUP BY contact.{source}, seq.first_m, seq.m
+UNION ALL
+SELECT 'sales', '', m, 0, 0, 0, SUM(orders), SUM(amount)
+FROM pm
+WHERE m >= %s
+GROUP BY m
 """
 
 
@@ -146,7 +158,8 @@ def customer_flows(orders: OrderQuerySet, period: MonthRange) -> CustomerFlows:
 
     Months are numbered 1…K from 12 months before the period (the look-back that decides
     who is active at its start) to its last month; 0 is everything earlier (so a first
-    purchase ever is told from a return after years)."""
+    purchase ever is told from a return after years). Only first-time buyers of the period
+    are joined to their contact (for the source)."""
     months = period.months()
     count = len(months)
     total_months = count + ACTIVE_MONTHS
@@ -156,99 +169,107 @@ def customer_flows(orders: OrderQuerySet, period: MonthRange) -> CustomerFlows:
         orders.purchases()
         .filter(placed_at__lt=edges[-1])
         .order_by()
-        .annotate(cid=F("contact_id"), src=F("contact__source"), m=MonthIndex("placed_at", edges))
-        .values("cid", "src", "m")
+        .annotate(cid=F("contact_id"), m=MonthIndex("placed_at", edges))
+        .values("cid", "m")
         .annotate(orders=Count("id"), amount=Sum("net_total"))
     )
     inner_sql, inner_params = inner.query.get_compiler(using=inner.db).as_sql()
-    sql = _SQL.format(inner=inner_sql, active=ACTIVE_MONTHS)
-    with connections[inner.db].cursor() as cursor:
-        cursor.execute(sql, (*inner_params, first_in_period))
+    connection = connections[inner.db]
+    sql = _SQL.format(
+        inner=inner_sql,
+        active=ACTIVE_MONTHS,
+        contacts=connection.ops.quote_name(Contact._meta.db_table),
+        source=connection.ops.quote_name(Contact._meta.get_field("source").column),
+    )
+    is_postgresql = connection.vendor == "postgresql"
+    with (
+        transaction.atomic(using=inner.db) if is_postgresql else contextlib.nullcontext(),
+        connection.cursor() as cursor,
+    ):
+        if is_postgresql:
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEMORY}'")
+        cursor.execute(sql, (*inner_params, first_in_period, first_in_period))
         rows = cursor.fetchall()
 
     size = total_months + ACTIVE_MONTHS + 3
-    per_source: dict[str, dict[str, list[int]]] = defaultdict(
-        lambda: {
-            name: [0] * size for name in ("buyers", "new", "orders", "revenue", "cover", "churned")
-        }
-    )
-    cohort_counts: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
-    for kind, source, a, b, cover_end, lapsed, customers, orders_count, amount in rows:
-        source = source or ""
-        if kind == "cohort":
-            cohort_counts[source][(int(a), int(b))] = int(customers)
-            continue
-        figures = per_source[source]
-        month_index, customers = int(a), int(customers)
-        figures["buyers"][month_index] += customers
-        figures["orders"][month_index] += int(orders_count or 0)
-        figures["revenue"][month_index] += int(amount or 0)
-        if b:
-            figures["new"][month_index] += customers
-        # Active from the month after the purchase up to the end of its cover (a running
-        # sum over +1/−1 marks counts each customer once: covers of the same customer
-        # follow one another without overlapping).
-        figures["cover"][month_index + 1] += customers
-        figures["cover"][int(cover_end) + 1] -= customers
-        if lapsed:
-            figures["churned"][month_index + ACTIVE_MONTHS] += customers
+    figures = {
+        name: [0] * size for name in ("buyers", "new", "orders", "revenue", "cover", "churned")
+    }
+    cohort_counts: dict[tuple[int, int], int] = defaultdict(int)
+    new_by_source: dict[str, list[int]] = defaultdict(lambda: [0] * count)
+    for kind, source, a, b, cover_end, lapsed, customers, amount in _typed(rows):
+        if kind == "sales":
+            figures["orders"][a] += customers
+            figures["revenue"][a] += amount
+        elif kind == "cohort":
+            cohort_counts[(a, b)] += customers
+            if a == b:
+                new_by_source[source or ""][a - first_in_period] += customers
+        else:
+            figures["buyers"][a] += customers
+            if b:
+                figures["new"][a] += customers
+            # Active from the month after the purchase up to the end of its cover (a
+            # running sum over +1/−1 marks counts each customer once: covers of the same
+            # customer follow one another without overlapping).
+            figures["cover"][a + 1] += customers
+            figures["cover"][cover_end + 1] -= customers
+            if lapsed:
+                figures["churned"][a + ACTIVE_MONTHS] += customers
 
-    def flows_of(figures: dict[str, list[int]]) -> list[CustomerMonth]:
-        active = [0] * size
-        running = 0
-        for index in range(size):
-            running += figures["cover"][index]
-            active[index] = running
-        result = []
-        for offset, month in enumerate(months):
-            index = first_in_period + offset
-            row = CustomerMonth(
-                month=month,
-                active_start=active[index],
-                churned=figures["churned"][index],
-                new=figures["new"][index],
-                active_end=active[index + 1],
-                buyers=figures["buyers"][index],
-                orders=figures["orders"][index],
-                revenue=figures["revenue"][index],
-            )
-            row.retained = row.active_start - row.churned
-            row.reactivated = row.active_end - row.retained - row.new
-            result.append(row)
-        return result
+    active = [0] * size
+    running = 0
+    for index in range(size):
+        running += figures["cover"][index]
+        active[index] = running
+    totals = []
+    for offset, month in enumerate(months):
+        index = first_in_period + offset
+        row = CustomerMonth(
+            month=month,
+            active_start=active[index],
+            churned=figures["churned"][index],
+            new=figures["new"][index],
+            active_end=active[index + 1],
+            buyers=figures["buyers"][index],
+            orders=figures["orders"][index],
+            revenue=figures["revenue"][index],
+        )
+        row.retained = row.active_start - row.churned
+        row.reactivated = row.active_end - row.retained - row.new
+        totals.append(row)
 
-    by_source = {source: flows_of(figures) for source, figures in sorted(per_source.items())}
-    totals = [CustomerMonth(month=month) for month in months]
-    for source_rows in by_source.values():
-        for total, row in zip(totals, source_rows, strict=True):
-            for name in (
-                "active_start",
-                "retained",
-                "churned",
-                "new",
-                "reactivated",
-                "active_end",
-                "buyers",
-                "orders",
-                "revenue",
-            ):
-                setattr(total, name, getattr(total, name) + getattr(row, name))
-
-    merged: dict[tuple[int, int], int] = defaultdict(int)
-    for counts in cohort_counts.values():
-        for key, value in counts.items():
-            merged[key] += value
     cohorts = []
     for offset, month in enumerate(months):
         first = first_in_period + offset
         cohorts.append(
             Cohort(
                 month=month,
-                size=merged.get((first, first), 0),
-                buyers=[merged.get((first, first + step), 0) for step in range(count - offset)],
+                size=cohort_counts.get((first, first), 0),
+                buyers=[
+                    cohort_counts.get((first, first + step), 0) for step in range(count - offset)
+                ],
             )
         )
-    return CustomerFlows(period=period, months=totals, by_source=by_source, cohorts=cohorts)
+    return CustomerFlows(
+        period=period, months=totals, new_by_source=dict(new_by_source), cohorts=cohorts
+    )
+
+
+def _typed(rows: list[tuple[Any, ...]]) -> list[tuple[str, str, int, int, int, int, int, int]]:
+    return [
+        (
+            str(kind),
+            str(source or ""),
+            int(a),
+            int(b),
+            int(cover_end),
+            int(lapsed),
+            int(customers or 0),
+            int(amount or 0),
+        )
+        for kind, source, a, b, cover_end, lapsed, customers, amount in rows
+    ]
 
 
 def marketing_spend(period: MonthRange) -> dict[str, list[int]]:
@@ -293,9 +314,9 @@ def cac_by_source(flows: CustomerFlows, spend: dict[str, list[int]]) -> list[dic
     """Over the whole period, per source with spend or new customers: spend, new customers
     and CAC (spend ÷ new customers of that source)."""
     rows = []
-    for source in sorted(set(spend) | {key for key in flows.by_source if key}):
+    for source in sorted(set(spend) | {key for key in flows.new_by_source if key}):
         total_spend = sum(spend.get(source, []))
-        new = sum(row.new for row in flows.by_source.get(source, []))
+        new = sum(flows.new_by_source.get(source, []))
         if not (total_spend or new):
             continue
         rows.append(

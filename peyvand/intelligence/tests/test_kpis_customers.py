@@ -138,10 +138,8 @@ def test_a_worked_example() -> None:
     assert (khordad.buyers, khordad.new, khordad.reactivated, khordad.active_end) == (2, 0, 1, 3)
     assert (khordad.orders, khordad.revenue) == (3, 1200)
     assert repeat_purchase_rate(khordad) == 1.0
-    # Per source: instagram has old and steady, website has fresh.
-    assert [row.new for row in flows.by_source["website"]] == [0, 1, 0]
-    assert [row.churned for row in flows.by_source["instagram"]] == [1, 0, 0]
-    assert [row.reactivated for row in flows.by_source[""]] == [0, 0, 1]
+    # New customers per source: only fresh (website) bought for the first time.
+    assert flows.new_by_source == {"website": [0, 1, 0]}
     # Cohorts: fresh is the only first purchase, in Ordibehesht, and bought again the month
     # after.
     assert [(cohort.size, cohort.buyers) for cohort in flows.cohorts] == [

@@ -1,0 +1,260 @@
+"""Benchmark: RFM and the KPIs of the insights dashboard at scale (PostgreSQL).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/peyvand_bench \
+        .venv/bin/python bench/intelligence.py --customers 1000000
+
+Makes N customers and ``--orders-per-customer`` (10) times as many orders in the database
+itself (``INSERT … SELECT`` over ``generate_series``: no rows pass through Python), spread
+over the last three years with a skew (a few customers buy often, most rarely; 5 % of the
+orders are cancelled or pending), then times
+
+- the baseline: one plain ``GROUP BY contact_id`` over all purchases (count, sum, last
+  time), the least any per-customer figure must cost;
+- ``rfm_compute()`` (scores, segments, upsert of every customer's RFM row);
+- the customer flows of the last 12 Jalali months (retention, churn, repeat purchases,
+  new and reactivated customers, cohorts; one statement), for an administrator;
+- every chart of the insights dashboard for an administrator (all the KPIs);
+- CLV, when ``peyvand.intelligence.clv`` provides ``bench_hook(print)`` (the hook the CLV
+  work fills in; skipped with a note until then),
+
+and prints seconds for each, the ratio to the baseline, and the sizes of the tables.
+Data is kept between runs (``--fresh`` rebuilds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peyvand.settings")
+
+SOURCES = ("website", "instagram", "telegram", "search", "referral", "advertising", "")
+
+
+def _constant_columns(model: Any, skip: set[str]) -> tuple[list[str], list[Any]]:
+    """Every concrete column of ``model`` but the primary key, generated ones and ``skip``,
+    with the value an unsaved instance would store (its defaults)."""
+    from django.db import connection, models
+
+    instance = model()
+    columns, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or isinstance(field, models.GeneratedField):
+            continue
+        if field.column in skip:
+            continue
+        value = field.get_db_prep_save(getattr(instance, field.attname), connection)
+        if value is None and not field.null:
+            value = "" if isinstance(field, models.CharField | models.TextField) else None
+        columns.append(field.column)
+        values.append(value)
+    return columns, values
+
+
+def build(customers: int, per_customer: int) -> None:
+    """Customers and orders made by the database."""
+    from django.db import connection
+
+    from peyvand.commerce.models import Order
+    from peyvand.contacts.models import Contact
+
+    quote = connection.ops.quote_name
+    varying = {
+        "first_name",
+        "last_name",
+        "source",
+        "search_text",
+        "name_key",
+        "lifecycle_stage",
+        "created_at",
+        "updated_at",
+    }
+    columns, values = _constant_columns(Contact, varying)
+    sources = "ARRAY[" + ", ".join(f"'{source}'" for source in SOURCES) + "]"
+    placeholders = ", ".join("%s" for _value in values)
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(
+            f"""
+            INSERT INTO {quote(Contact._meta.db_table)}
+                ({", ".join(quote(column) for column in columns)}, first_name, last_name,
+                 source, search_text, name_key, lifecycle_stage, created_at, updated_at)
+            SELECT {placeholders}, 'مشتری', 'شماره ' || g, ({sources})[1 + g %% 7],
+                   'مشتری ' || g, 'مشتری ' || g, 'customer', now(), now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [*values, customers],
+        )
+        print(f"  {customers:,} customers in {time.perf_counter() - started:.1f}s")
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {quote(Contact._meta.db_table)}")
+        first_id, last_id = cursor.fetchone()
+        span = last_id - first_id + 1
+        varying = {
+            "contact_id",
+            "source",
+            "external_id",
+            "number",
+            "status",
+            "placed_at",
+            "subtotal",
+            "total",
+            "created_at",
+            "updated_at",
+            "purchased_at",
+        }
+        columns, values = _constant_columns(Order, varying)
+        placeholders = ", ".join("%s" for _value in values)
+        started = time.perf_counter()
+        orders = customers * per_customer
+        # random()² skews buying towards the first customers (a long tail buys once or
+        # never); times are uniform over three years, amounts from 100,000 to 50 M Rials.
+        cursor.execute(
+            f"""
+            INSERT INTO {quote(Order._meta.db_table)}
+                ({", ".join(quote(column) for column in columns)}, contact_id, source,
+                 external_id, number, status, placed_at, subtotal, total, created_at,
+                 updated_at, purchased_at)
+            SELECT {placeholders}, %s + floor(%s * random() ^ 2)::bigint, 'bench', g::text,
+                   g::text,
+                   CASE WHEN g %% 20 = 0 THEN 'cancelled' WHEN g %% 20 = 1 THEN 'pending'
+                        WHEN g %% 50 = 2 THEN 'partially_refunded' ELSE 'completed' END,
+                   now() - random() * interval '1095 days',
+                   t, t, now(), now(), now()
+            FROM (SELECT g, (100000 + floor(random() * 49900000))::bigint AS t
+                  FROM generate_series(1, %s) AS g) AS numbers
+            """,
+            [*values, first_id, span, orders],
+        )
+        print(f"  {orders:,} orders in {time.perf_counter() - started:.1f}s")
+        cursor.execute("ANALYZE")
+
+
+def timed(name: str, run: Callable[[], Any], baseline: float | None = None) -> float:
+    started = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - started
+    ratio = f"   x{seconds / baseline:.1f} the baseline" if baseline else ""
+    extra = f"   ({result})" if isinstance(result, str) else ""
+    print(f"  {name:<46} {seconds:8.2f} s{ratio}{extra}")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--orders-per-customer", type=int, default=10)
+    parser.add_argument("--fresh", action="store_true")
+    args = parser.parse_args()
+
+    if "postgres" not in os.environ.get("DATABASE_URL", ""):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (the benchmark is about PostgreSQL).")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from peyvand.accounts.models import Role, User
+    from peyvand.commerce.models import PURCHASE_STATUSES, Order
+    from peyvand.commerce.selectors import orders_visible_to
+    from peyvand.contacts.models import Contact
+    from peyvand.intelligence.dashboard import CHARTS, KpiData, parse_filters
+    from peyvand.intelligence.kpis import MonthRange, customer_flows, retention_rate
+    from peyvand.intelligence.rfm import rfm_compute
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if args.fresh:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE intelligence_customerrfm, intelligence_rfmrun, commerce_order, "
+                "contacts_contact CASCADE"
+            )
+    if not Order.objects.filter(source="bench").exists():
+        print("making data:")
+        build(args.customers, args.orders_per_customer)
+    admin, _created = User.objects.get_or_create(
+        username="bench-admin", defaults={"role": Role.ADMIN, "language": "fa"}
+    )
+
+    contacts = Contact.objects.count()
+    orders = Order.objects.count()
+    print(f"\ncustomers: {contacts:,}   orders: {orders:,}")
+    print("seconds (PostgreSQL, this machine):")
+    statuses = ", ".join(f"'{status}'" for status in PURCHASE_STATUSES)
+
+    def baseline_query() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM (SELECT contact_id, COUNT(*), SUM(net_total), "
+                f"MAX(placed_at) FROM commerce_order WHERE status IN ({statuses}) "
+                "GROUP BY contact_id) AS per_contact"
+            )
+            return f"{cursor.fetchone()[0]:,} customers"
+
+    baseline = timed("baseline: GROUP BY contact over purchases", baseline_query)
+    total = 0.0
+    total += timed(
+        "RFM (rfm_compute)",
+        lambda: f"{rfm_compute().customers:,} scored",
+        baseline,
+    )
+    period = MonthRange.recent(12)
+
+    def flows() -> str:
+        result = customer_flows(orders_visible_to(admin), period)
+        last = result.months[-1]
+        rate = retention_rate(last)
+        return (
+            f"last month: active {last.active_start:,}, retention "
+            f"{100 * (rate or 0):.1f} %, new {last.new:,}"
+        )
+
+    # Part of the dashboard below, shown on its own because it reads every order.
+    timed("customer flows, 12 months (admin scope)", flows, baseline)
+
+    filters, _errors = parse_filters(
+        {"start": period.first.code(), "end": period.last.code()}  # type: ignore[arg-type]
+    )
+
+    def dashboard() -> str:
+        kpis = KpiData(admin, filters)
+        built = [spec.build(kpis) for spec in CHARTS.values()]
+        return f"{len(built)} charts"
+
+    total += timed("every dashboard chart, 12 months (admin)", dashboard, baseline)
+    try:
+        from peyvand.intelligence.clv import bench_hook  # type: ignore[attr-defined]
+    except ImportError:
+        print("  CLV: not on this branch (peyvand.intelligence.clv.bench_hook fills it in)")
+    else:
+        total += timed("CLV (bench_hook)", lambda: bench_hook(print), baseline)
+    print(f"  {'RFM + KPIs':<46} {total:8.2f} s   x{total / baseline:.1f} the baseline")
+
+    print("sizes:")
+    with connection.cursor() as cursor:
+        for table in (
+            "contacts_contact",
+            "commerce_order",
+            "intelligence_customerrfm",
+        ):
+            cursor.execute(
+                "SELECT pg_size_pretty(pg_total_relation_size(%s)), "
+                "pg_size_pretty(pg_relation_size(%s))",
+                [table, table],
+            )
+            with_indexes, heap = cursor.fetchone()
+            print(f"  {table:<28} {heap:>10} table, {with_indexes:>10} with indexes")
+
+
+if __name__ == "__main__":
+    main()
