@@ -583,7 +583,8 @@ def _cac_chart(kpis: KpiData) -> ChartData:
             "unit": "money",
         },
         csv=csv,
-        is_empty=not rows,
+        # Without spend there is no cost to show (new customers alone are in other charts).
+        is_empty=not any(row["spend"] for row in rows),
     )
 
 

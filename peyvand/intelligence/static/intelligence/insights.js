@@ -59,7 +59,7 @@
         tooltip: { trigger: "item", formatter: function (p) {
           if (p.dataType === "edge") { return labels[p.data.source] + " → " + labels[p.data.target] + ": " + number(p.data.value); }
           return labels[p.name]; } },
-        series: [{ type: "sankey", orient: "horizontal", left: rtl ? "15%" : 20, right: rtl ? 20 : "15%",
+        series: [{ type: "sankey", orient: "horizontal", left: "18%", right: "18%",
           data: data.nodes.map(function (node) { return { name: node.name }; }), links: data.links,
           emphasis: { focus: "adjacency" }, label: { formatter: function (p) { return labels[p.name]; } } }]
       });
@@ -85,6 +85,7 @@
         xAxis: { type: "category", show: false, data: tile.labels, inverse: rtl }, yAxis: { type: "value", show: false, scale: true },
         tooltip: { trigger: "axis", valueFormatter: formatter(tile.unit) },
         series: [{ type: "line", data: tile.values, symbol: "none", smooth: true, areaStyle: { opacity: 0.15 } }] });
+      window.addEventListener("resize", function () { chart.resize(); });
     });
   }
   document.addEventListener("click", function (event) {
