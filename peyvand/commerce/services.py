@@ -258,7 +258,7 @@ def _event(
         verb=verb,
         subject=order,
         contact=order.contact,
-        summary=f"{order} · {order.get_status_display()}",
+        summary=str(order),
         payload=payload,
         occurred_at=occurred_at,
     )

@@ -122,3 +122,14 @@ def test_contact_page_shows_the_purchases_card(
 def test_navigation_has_orders(logged_in: Callable[[User], Client], admin_user: User) -> None:
     response = logged_in(admin_user).get("/commerce/orders/")
     assert "/commerce/orders/" in [item["url"] for item in response.context["nav_items"]]
+
+
+def test_order_events_read_well_on_the_timeline(
+    logged_in: Callable[[User], Client], admin_user: User
+) -> None:
+    contact = make_contact()
+    make_order(contact, number="77")
+    with translation.override("en"):
+        response = logged_in(admin_user).get(f"/contacts/{contact.pk}/")
+        purchase = next(e for e in response.context["events"] if e.verb == "order.purchased")
+        assert (purchase.label, purchase.icon, purchase.summary) == ("Purchase", "bag-check", "#77")
