@@ -10,6 +10,7 @@ import datetime
 import random
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -116,7 +117,7 @@ def seed_commerce_demo(*, seed: int, contacts: Sequence[Contact]) -> int:
                     (rng.choice(favourites) if rng.random() < 0.7 else rng.choice(products))
                     for _ in range(rng.randrange(1, 4))
                 }
-                lines = [
+                lines: list[dict[str, Any]] = [
                     {
                         "sku": product.code,
                         "name": product.name,
