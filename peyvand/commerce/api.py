@@ -212,7 +212,8 @@ def put_order(
     request: AuthenticatedRequest, source: str, external_id: str, payload: OrderIn
 ) -> Status[Order]:
     """Idempotent: the same body again changes nothing (200). The lines replace the stored
-    ones. 201 when the order was created."""
+    ones. 201 when the order was created. An existing order keeps its contact (merges move
+    orders between contacts); ``contact_id``/``customer`` choose it for a new one."""
     require_permission(request.user, "write", "orders")
     existing = Order.objects.filter(source=source, external_id=external_id).first()
     if existing is not None and not orders_visible_to(request.user).filter(pk=existing.pk).exists():

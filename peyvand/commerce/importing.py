@@ -37,11 +37,12 @@ from peyvand.accounts.permissions import require_permission
 from peyvand.common.jalali import parse_date
 from peyvand.common.money import parse_money
 from peyvand.common.persian import clean_persian, to_ascii_digits
+from peyvand.common.validators import normalize_email, normalize_phone
 from peyvand.contacts.importing.mapping import split_full_name
 from peyvand.contacts.importing.readers import ImportFileError, open_source
 
 from .models import Order, OrderStatus
-from .services import customer_contact, order_upsert
+from .services import MSG_NO_CUSTOMER, customer_contact, order_upsert
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
@@ -178,6 +179,18 @@ def _placed_at(text: str) -> datetime.datetime:
     return datetime.datetime.combine(date_part, time_part, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
+def _reachable(email: str, mobile: str) -> bool:
+    """Whether the row names its customer by a valid email or mobile number."""
+    for value, normalize in ((email, normalize_email), (mobile, normalize_phone)):
+        if value:
+            try:
+                normalize(value)
+            except ValidationError:
+                continue
+            return True
+    return False
+
+
 def _parse_row(number: int, values: dict[str, str], columns: Mapping[str, str]) -> _Row:
     errors: dict[str, list[str]] = {}
     data: dict[str, Any] = {}
@@ -197,6 +210,8 @@ def _parse_row(number: int, values: dict[str, str], columns: Mapping[str, str]) 
     except ValidationError as error:
         fail("date", " ".join(error.messages) if cell("date") else _("This field is required."))
     data["email"], data["mobile"] = cell("email"), cell("mobile")
+    if not _reachable(data["email"], data["mobile"]):
+        fail("email" if "email" in columns else "mobile", str(MSG_NO_CUSTOMER))
     data["name"] = cell("name")
     data["sku"], data["product"] = cell("sku"), cell("product")
     if not data["sku"] and not data["product"]:
