@@ -122,6 +122,9 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # response.context, for following the "next page" links
     from django.db import connection
     from django.test import Client
 
