@@ -9,6 +9,7 @@ error message (Kavenegar carries the key in the URL path).
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import socket
@@ -30,8 +31,10 @@ __all__ = [
     "HttpResult",
     "call",
     "callback_fields",
+    "lower_keys",
     "national_mobile",
     "parse_retry_after",
+    "parse_time",
     "required",
     "sender_e164",
     "to_e164",
@@ -220,3 +223,23 @@ def required(record: Mapping[str, str], *names: str) -> str:
         if value:
             return value
     raise InvalidCallbackError(f"The callback lacks {names[0]!r}")
+
+
+def parse_time(value: object) -> datetime.datetime | None:
+    """A provider's timestamp (Unix seconds, or ISO 8601) as an aware datetime."""
+    if value in (None, ""):
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(float(str(value)), datetime.UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    try:
+        parsed = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def lower_keys(value: object) -> dict[str, Any]:
+    """A JSON object with lower-case keys (providers are not consistent about case)."""
+    return {str(k).lower(): v for k, v in value.items()} if isinstance(value, dict) else {}

@@ -77,7 +77,10 @@ class FakeSmsGateway:
 
     def start(self) -> FakeSmsGateway:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-sms-gateway", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-sms-gateway",
+            daemon=True,
         )
         self._thread.start()
         return self

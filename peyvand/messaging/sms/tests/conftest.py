@@ -97,7 +97,7 @@ def capture() -> Iterator[CaptureServer]:
 
     http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     holder["server"] = CaptureServer(url=f"http://127.0.0.1:{http.server_address[1]}")
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield holder["server"]
     http.shutdown()

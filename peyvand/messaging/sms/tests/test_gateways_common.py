@@ -16,7 +16,7 @@ from peyvand.messaging.sms.base import (
 from peyvand.messaging.sms.fake_server import FakeSmsGateway
 from peyvand.messaging.sms.tests.conftest import API_KEY, CaptureServer
 
-PROVIDERS = ["kavenegar"]
+PROVIDERS = ["kavenegar", "smsir", "ghasedak"]
 MakeGateway = Callable[..., SmsGateway]
 
 
