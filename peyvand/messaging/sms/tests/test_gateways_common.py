@@ -183,3 +183,37 @@ def test_the_stats_endpoint_serves_the_counters_to_other_processes(
     assert stats["by_local_id"] == {"5": 1}
     with pytest.raises(PermanentSmsError):
         make_gateway("kavenegar").send(recipient="09121234567", text="x", local_id="6")
+
+
+def test_the_standalone_fake_serves_adapters_from_another_process(
+    make_gateway: MakeGateway,
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[4]
+    command = [sys.executable, "-m", "peyvand.messaging.sms.fake_server"]
+    process = subprocess.Popen(
+        [*command, "--port", "0", "--api-key", API_KEY],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        gateway = make_gateway("kavenegar", base_url=base_url)
+        gateway.send(recipient="09121234567", text="x", local_id="8")
+        gateway.send(recipient="09121234567", text="x", local_id="8")
+        with urllib.request.urlopen(base_url + "/__fake__/stats", timeout=5) as response:
+            stats = json.load(response)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert stats["accepted"] == 1
+    assert stats["duplicates_refused"] == 1
+    assert stats["by_local_id"] == {"8": 1}
