@@ -217,3 +217,50 @@ def test_the_standalone_fake_serves_adapters_from_another_process(
     assert stats["accepted"] == 1
     assert stats["duplicates_refused"] == 1
     assert stats["by_local_id"] == {"8": 1}
+
+
+def test_pushes_can_be_driven_through_the_control_endpoint(
+    fake: FakeSmsGateway, make_gateway: MakeGateway, capture: CaptureServer
+) -> None:
+    import json
+    import urllib.request
+
+    gateway = make_gateway("kavenegar")
+    sent = gateway.send(recipient="09121234567", text="x", local_id="1")
+    commands = [
+        {"action": "set_status", "message_id": sent.provider_message_id, "status": "delivered"},
+        {
+            "action": "push_delivery",
+            "url": capture.url + "/d",
+            "message_id": sent.provider_message_id,
+        },
+        {"action": "push_inbound", "url": capture.url + "/i", "provider": "kavenegar"}
+        | {"sender": "+989121234567", "text": "لغو", "line": "3000"},
+    ]
+    for command in commands:
+        request = urllib.request.Request(
+            fake.base_url + "/__fake__/control", data=json.dumps(command).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+
+    delivery, inbound = capture.requests
+    [report] = gateway.parse_delivery_report(delivery.as_request())
+    [message] = gateway.parse_inbound(inbound.as_request())
+    assert report.status is DeliveryStatus.DELIVERED
+    assert (message.sender, message.text, message.line) == ("+989121234567", "لغو", "3000")
+
+
+def test_a_bad_control_command_is_refused(fake: FakeSmsGateway) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        fake.base_url + "/__fake__/control",
+        data=json.dumps({"action": "x"}).encode(),
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=5)
+    assert caught.value.code == 400
