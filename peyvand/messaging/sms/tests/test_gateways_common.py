@@ -264,3 +264,21 @@ def test_a_bad_control_command_is_refused(fake: FakeSmsGateway) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=5)
     assert caught.value.code == 400
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_configured_gateway_comes_from_settings(
+    provider: str, fake: FakeSmsGateway, settings: object
+) -> None:
+    from peyvand.messaging.sms.base import configured_gateway
+
+    settings.PEYVAND_SMS_GATEWAY = provider  # type: ignore[attr-defined]
+    settings.PEYVAND_SMS_API_KEY = API_KEY  # type: ignore[attr-defined]
+    settings.PEYVAND_SMS_LINE = "30001234"  # type: ignore[attr-defined]
+    settings.PEYVAND_SMS_BASE_URL = fake.base_url  # type: ignore[attr-defined]
+    gateway = configured_gateway()
+
+    assert gateway is not None
+    assert gateway.name == provider
+    gateway.send(recipient="09121234567", text="x", local_id="1")
+    assert fake.stats()["by_recipient"] == {"+989121234567": 1}
