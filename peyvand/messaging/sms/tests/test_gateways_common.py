@@ -214,6 +214,8 @@ def test_the_standalone_fake_serves_adapters_from_another_process(
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
     assert stats["accepted"] == 1
     assert stats["duplicates_refused"] == 1
     assert stats["by_local_id"] == {"8": 1}
@@ -263,6 +265,7 @@ def test_a_bad_control_command_is_refused(fake: FakeSmsGateway) -> None:
     )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=5)
+    caught.value.close()
     assert caught.value.code == 400
 
 
