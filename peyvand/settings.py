@@ -277,6 +277,13 @@ PEYVAND_SMS_LINE = os.environ.get("PEYVAND_SMS_LINE", "")
 PEYVAND_SMS_BASE_URL = os.environ.get("PEYVAND_SMS_BASE_URL", "")
 PEYVAND_SMS_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_SMS_TIMEOUT_SECONDS", "10"))
 
+# Sentiment of customer text: a dotted path to a class with analyze(texts) (see
+# peyvand/intelligence/sentiment/base.py); the built-in Persian lexicon analyzer by default.
+PEYVAND_SENTIMENT_ANALYZER = os.environ.get(
+    "PEYVAND_SENTIMENT_ANALYZER",
+    "peyvand.intelligence.sentiment.lexicon.LexiconSentimentAnalyzer",
+)
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {
