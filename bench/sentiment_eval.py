@@ -45,11 +45,37 @@ def report(name: str, result: Evaluation) -> None:
         print(f"  {label:<10}" + "".join(f"{result.confusion[label][p]:>6}" for p in LABELS))
 
 
+def train_linear(train_files: list[str], held_out: str, texts: list[str]) -> list[str]:
+    """Labels from a linear model trained (scikit-learn, scripts/train_sentiment.py) on
+    ``train_files``, loaded back from its .npz as the product would load it."""
+    import tempfile
+
+    from peyvand.intelligence.sentiment.linear import LinearSentimentAnalyzer
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from train_sentiment import train
+
+    if any(Path(f).resolve() == Path(held_out).resolve() for f in train_files):
+        raise SystemExit("the measured set must not be among the training files")
+    rows = [row for path in train_files for row in read_labelled(path)]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.npz"
+        kept = train(rows, path)
+        print(f"\nlinear model: {len(rows)} texts, {kept} features, {path.stat().st_size:,} bytes")
+        return [result.label for result in LinearSentimentAnalyzer(path).analyze(texts)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default=str(DATA / "sentiment_eval_fa.tsv"))
     parser.add_argument("--dev", default=str(DATA / "sentiment_dev_fa.tsv"))
     parser.add_argument("--errors", action="store_true", help="print the misclassified texts")
+    parser.add_argument(
+        "--linear-train",
+        nargs="+",
+        metavar="TSV",
+        help="also train the linear model on these files and measure it on the same set",
+    )
     args = parser.parse_args()
     rows = read_labelled(args.set)
     truth = [label for label, _ in rows]
@@ -68,9 +94,15 @@ def main() -> None:
     report("majority class (of the development set)", majority)
     report("plain lexicon (word sum, no rules)", plain)
     report("analyzer", analyzer)
+    linear_figure = ""
+    if args.linear_train:
+        linear = evaluate(truth, train_linear(args.linear_train, args.set, texts))
+        report(f"linear model trained on {', '.join(args.linear_train)}", linear)
+        linear_figure = f" | linear {linear.macro_f1:.3f}"
     print(
-        f"\nmacro-F1: analyzer {analyzer.macro_f1:.3f} | plain lexicon {plain.macro_f1:.3f} "
-        f"| majority {majority.macro_f1:.3f}; {len(texts) / elapsed:,.0f} texts/s"
+        f"\nmacro-F1: analyzer {analyzer.macro_f1:.3f}{linear_figure} | plain lexicon "
+        f"{plain.macro_f1:.3f} | majority {majority.macro_f1:.3f}; "
+        f"{len(texts) / elapsed:,.0f} texts/s"
     )
     if args.errors:
         for (label, text), result in zip(rows, results, strict=True):

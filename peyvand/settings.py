@@ -283,6 +283,9 @@ PEYVAND_SENTIMENT_ANALYZER = os.environ.get(
     "PEYVAND_SENTIMENT_ANALYZER",
     "peyvand.intelligence.sentiment.lexicon.LexiconSentimentAnalyzer",
 )
+# The .npz file of the linear analyzer (peyvand.intelligence.sentiment.linear), written by
+# scripts/train_sentiment.py from a site's own labelled comments.
+PEYVAND_SENTIMENT_MODEL = os.environ.get("PEYVAND_SENTIMENT_MODEL", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 
