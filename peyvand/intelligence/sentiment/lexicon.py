@@ -14,7 +14,9 @@ the knowledge is written down instead, in ``intelligence/data/sentiment_lexicon_
   negated verb, without its ``ن``/``نمی`` prefix (flipping its polarity);
 * negation flips a polar word: before it («نه», «هیچ», «بدون», «بی») or after it («نبود»,
   «نیست», «نشد», «پیش نیامد»); a negated complaint ("مشکلی نبود") counts less than a
-  negated praise ("خوب نبود"), as people mean it;
+  negated praise ("خوب نبود"), as people mean it; a word that carries its own negation
+  agrees with «هیچ» instead of being flipped by it ("هیچ‌کس جواب نداد" stays negative);
+* a service word followed by a negated verb is a complaint ("ثبت نشده", "قبول نکردند");
 * intensifiers («خیلی», «واقعا», «اصلا») and diminishers («کمی», «نسبتا») scale the next
   polar word;
 * after «ولی»/«اما» the clause weighs more and the one before it less; a clause opened by
