@@ -277,6 +277,16 @@ PEYVAND_SMS_LINE = os.environ.get("PEYVAND_SMS_LINE", "")
 PEYVAND_SMS_BASE_URL = os.environ.get("PEYVAND_SMS_BASE_URL", "")
 PEYVAND_SMS_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_SMS_TIMEOUT_SECONDS", "10"))
 
+# Sentiment of customer text: a dotted path to a class with analyze(texts) (see
+# peyvand/intelligence/sentiment/base.py); the built-in Persian lexicon analyzer by default.
+PEYVAND_SENTIMENT_ANALYZER = os.environ.get(
+    "PEYVAND_SENTIMENT_ANALYZER",
+    "peyvand.intelligence.sentiment.lexicon.LexiconSentimentAnalyzer",
+)
+# The .npz file of the linear analyzer (peyvand.intelligence.sentiment.linear), written by
+# scripts/train_sentiment.py from a site's own labelled comments.
+PEYVAND_SENTIMENT_MODEL = os.environ.get("PEYVAND_SENTIMENT_MODEL", "")
+
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

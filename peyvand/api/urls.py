@@ -7,6 +7,8 @@ from ninja import NinjaAPI
 from peyvand.accounts.api import router as accounts_router
 from peyvand.commerce.api import router as commerce_router
 from peyvand.contacts.api import router as contacts_router
+from peyvand.contacts.merge_api import router as merge_router
+from peyvand.intelligence.sentiment.api import router as sentiment_router
 from peyvand.knowledge.api import router as knowledge_router
 from peyvand.sales.api import router as sales_router
 from peyvand.service.api import router as service_router
@@ -29,10 +31,12 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
+api.add_router("/", merge_router)
 api.add_router("/", timeline_router)
 api.add_router("/", sales_router)
 api.add_router("/", service_router)
 api.add_router("/", knowledge_router)
 api.add_router("/", commerce_router)
+api.add_router("/", sentiment_router)
 
 urlpatterns = [api.urls]

@@ -1031,6 +1031,35 @@ class TestPossibleDuplicates:
             )
         ] == [hidden.pk]
 
+    def test_a_latin_spelling_of_a_known_persian_name_warns_with_its_reason(
+        self, admin_user: User
+    ) -> None:
+        # Names alone never reach the warning's threshold (at most NAME_ONLY_MAX_SCORE), so
+        # the create-time warning needs a shared phone, email or national ID; given one, the
+        # cross-script name counts as the same name, and says so.
+        known = make_contact(
+            first_name="علی", last_name="رضایی", city="تهران", phones=["09121234567"]
+        )
+        with translation.override("en"):
+            found = possible_duplicates(
+                admin_user,
+                {
+                    "first_name": "Ali",
+                    "last_name": "Rezaei",
+                    "city": "Tehran",
+                    "phones": ["+98 912 123 4567"],
+                },
+            )
+        assert [(contact.pk, reasons) for contact, _score, reasons in found] == [
+            (known.pk, ["same phone", "similar Latin name", "same city"])
+        ]
+        assert (
+            possible_duplicates(
+                admin_user, {"first_name": "Ali", "last_name": "Rezaei", "city": "Tehran"}
+            )
+            == []
+        )
+
     def test_bad_values_match_nothing_and_do_not_raise(self, admin_user: User) -> None:
         make_contact(first_name="علی", last_name="کریمی", national_id=NATIONAL_ID)
         assert (
