@@ -279,6 +279,15 @@ PEYVAND_SMS_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_SMS_TIMEOUT_SECONDS"
 
 # Customer intelligence: RFM is scored over purchases of the last N days (recomputed daily).
 PEYVAND_RFM_WINDOW_DAYS = int(os.environ.get("PEYVAND_RFM_WINDOW_DAYS", "365"))
+# Sentiment of customer text: a dotted path to a class with analyze(texts) (see
+# peyvand/intelligence/sentiment/base.py); the built-in Persian lexicon analyzer by default.
+PEYVAND_SENTIMENT_ANALYZER = os.environ.get(
+    "PEYVAND_SENTIMENT_ANALYZER",
+    "peyvand.intelligence.sentiment.lexicon.LexiconSentimentAnalyzer",
+)
+# The .npz file of the linear analyzer (peyvand.intelligence.sentiment.linear), written by
+# scripts/train_sentiment.py from a site's own labelled comments.
+PEYVAND_SENTIMENT_MODEL = os.environ.get("PEYVAND_SENTIMENT_MODEL", "")
 
 NINJA_PAGINATION_PER_PAGE = 50
 

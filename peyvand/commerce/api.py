@@ -212,7 +212,8 @@ def put_order(
     request: AuthenticatedRequest, source: str, external_id: str, payload: OrderIn
 ) -> Status[Order]:
     """Idempotent: the same body again changes nothing (200). The lines replace the stored
-    ones. 201 when the order was created."""
+    ones. 201 when the order was created. An existing order keeps its contact (merges move
+    orders between contacts); ``contact_id``/``customer`` choose it for a new one."""
     require_permission(request.user, "write", "orders")
     existing = Order.objects.filter(source=source, external_id=external_id).first()
     if existing is not None and not orders_visible_to(request.user).filter(pk=existing.pk).exists():
@@ -228,7 +229,14 @@ def put_order(
         values=data,
         lines=[line.dict() for line in payload.lines],
     )
-    return Status(201 if result.outcome == "created" else 200, _detail(request, result.order.pk))
+    code = 201 if result.outcome == "created" else 200
+    if not orders_visible_to(request.user).filter(pk=result.order.pk).exists():
+        # The customer matched a contact the caller may not see: the order is theirs all the
+        # same, and the caller gets back what it sent.
+        return Status(
+            code, Order.objects.prefetch_related("lines", "refunds").get(pk=result.order.pk)
+        )
+    return Status(code, _detail(request, result.order.pk))
 
 
 @router.post("/orders/{order_id}/cancel", response=OrderDetailOut, summary="Cancel an order")

@@ -188,6 +188,9 @@ def _clean_order(
         errors["placed_at"] = [ValidationError(_("This field is required."), code="required")]
     elif timezone.is_naive(placed_at):
         errors["placed_at"] = [ValidationError(MSG_AWARE, code="naive")]
+    else:
+        # Stored and compared in UTC: the same instant in another zone is no change.
+        data["placed_at"] = placed_at.astimezone(datetime.UTC)
     cleaned_lines = None if lines is None else _clean_lines(lines, errors)
     if not errors:
         expected = data["subtotal"] - data["discount"] + data["shipping"] + data["tax"]
@@ -255,7 +258,7 @@ def _event(
         verb=verb,
         subject=order,
         contact=order.contact,
-        summary=f"{order} · {order.get_status_display()}",
+        summary=str(order),
         payload=payload,
         occurred_at=occurred_at,
     )

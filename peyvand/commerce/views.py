@@ -4,8 +4,10 @@ Orders change through shops, imports and the API, so the pages read (and cancel)
 from __future__ import annotations
 
 import datetime
+import tempfile
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +24,8 @@ from peyvand.common.jalali import parse_date
 from peyvand.common.pagination import keyset_page
 from peyvand.web.form_errors import flash_service_errors
 
+from .forms import OrderImportForm
+from .importing import ImportFileError, OrderImportResult, orders_import_file
 from .models import OrderLine, OrderStatus
 from .selectors import ORDER_ORDERING, orders_filtered, orders_visible_to
 from .services import order_cancel
@@ -64,6 +68,7 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
         "next_query": urlencode({**filters, "cursor": page.next_cursor or ""}),
         "filters": filters,
         "statuses": [("purchase", _("Purchases")), *OrderStatus.choices],
+        "can_import": has_permission(request.user, "write", "orders"),
     }
     return render(request, "commerce/order_list.html", context)
 
@@ -112,3 +117,44 @@ def order_cancel_view(request: AuthenticatedRequest, order_id: int) -> HttpRespo
     else:
         messages.success(request, _("The order was cancelled."))
     return redirect("commerce:order_detail", order_id=order.pk)
+
+
+def _import_file(form: OrderImportForm, user: Any) -> OrderImportResult:
+    """Run the import on the uploaded file (kept in a temporary file with its extension, which
+    tells the reader its format)."""
+    upload = form.cleaned_data["file"]
+    suffix = Path(upload.name).suffix.lower()
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        return orders_import_file(
+            path=handle.name,
+            source=form.cleaned_data["source"],
+            actor=user,
+            dry_run=form.cleaned_data["dry_run"],
+            owner=user,
+        )
+
+
+@login_required
+def order_import(request: AuthenticatedRequest) -> HttpResponse:
+    """Upload a file of order lines: a preview first, then the import; rejected rows come
+    back as a CSV to download, fix and upload again."""
+    require_permission(request.user, "write", "orders")
+    form = OrderImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = _import_file(form, request.user)
+        except ImportFileError as error:
+            form.add_error("file", str(error))
+        except ValidationError as error:
+            form.add_error("file", " ".join(error.messages))
+    context: dict[str, Any] = {"form": form, "result": result}
+    if result is not None and result.rejected:
+        # A BOM so that Excel reads the Persian text as UTF-8.
+        context["rejects_href"] = "data:text/csv;charset=utf-8," + quote(
+            "\ufeff" + result.rejects_csv()
+        )
+    return render(request, "commerce/order_import.html", context)

@@ -117,22 +117,27 @@ def woocommerce_webhook(request: HttpRequest, slug: str) -> HttpResponse:
                 },
                 status=400,
             )
-        try:
-            with transaction.atomic():
-                result = woocommerce_order_apply(shop=shop, topic=topic, payload=payload)
-                if delivery_id:
-                    WebhookDelivery.objects.create(
-                        shop=shop,
-                        delivery_id=delivery_id,
-                        topic=topic,
-                        outcome=result.outcome,
-                        order=result.order,
-                    )
-        except ValidationError as error:
-            return JsonResponse({"detail": django_errors_as_detail(error)}, status=400)
-        except IntegrityError:
-            # The same delivery (or order) arrived twice at once and the other one won.
-            return _ok("duplicate", duplicate=True)
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    result = woocommerce_order_apply(shop=shop, topic=topic, payload=payload)
+                    if delivery_id:
+                        WebhookDelivery.objects.create(
+                            shop=shop,
+                            delivery_id=delivery_id,
+                            topic=topic,
+                            outcome=result.outcome,
+                            order=result.order,
+                        )
+                break
+            except ValidationError as error:
+                return JsonResponse({"detail": django_errors_as_detail(error)}, status=400)
+            except IntegrityError:
+                # Another delivery created the same order (or this delivery) at the same
+                # moment and won: once more, now as an update (or as a known delivery).
+                known = WebhookDelivery.objects.filter(shop=shop, delivery_id=delivery_id)
+                if attempt == 2 or (delivery_id and known.exists()):
+                    return _ok("duplicate", duplicate=True)
     ShopConnection.objects.filter(pk=shop.pk).update(last_delivery_at=timezone.now())
     order = result.order
     return _ok(result.outcome, order.pk if order is not None else None)

@@ -30,7 +30,7 @@ from peyvand.timeline.forms import ActivityForm
 from peyvand.timeline.models import TaskStatus
 from peyvand.timeline.selectors import timeline_for_company, timeline_for_contact
 from peyvand.timeline.views import timeline_context
-from peyvand.web.form_errors import add_service_errors
+from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.redirects import redirect_after_save
 
 from . import services
@@ -434,7 +434,11 @@ def contact_delete(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
     if not has_permission(request.user, "delete", "contacts"):
         raise PermissionDenied
     contact = _visible_contact(request, contact_id)
-    services.contact_delete(actor=request.user, contact=contact)
+    try:
+        services.contact_delete(actor=request.user, contact=contact)
+    except ValidationError as error:
+        flash_service_errors(request, error)
+        return redirect("contacts:detail", contact_id=contact.pk)
     messages.success(request, _("Contact deleted."))
     return redirect("contacts:list")
 

@@ -1,6 +1,7 @@
 """Every write to a survey: creating it when a ticket is resolved (once per resolution),
 emailing it (once), and recording the customer's answers, which writes one event on the
-ticket and the customer's timeline and, for a low score, one follow-up task."""
+ticket and the customer's timeline and, for a low score or a negative comment, one
+follow-up task."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from peyvand.accounts.models import Role
 from peyvand.common.persian import clean_persian, is_farsi, to_persian_digits
 from peyvand.contacts.models import Channel, ConsentStatus, ContactConsent
 from peyvand.contacts.selectors import contact_first_email
+from peyvand.intelligence.sentiment import analyze_sentiment
 from peyvand.service.models import Ticket, TicketStatus
 from peyvand.timeline.events import event_record
 from peyvand.timeline.services import task_create
@@ -259,12 +261,27 @@ def _follow_up_owner(ticket: Ticket) -> User | None:
     return ticket.team.members.filter(role=Role.MANAGER, is_active=True).order_by("id").first()
 
 
-def _follow_up_task(survey: Survey, ticket: Ticket) -> int:
+def _comment_sentiment(comment: str) -> str | None:
+    """The sentiment label of a survey comment (``None`` without a comment). A plugged-in
+    analyzer that fails is logged and read as no sentiment: the customer's answer is
+    recorded all the same."""
+    if not comment:
+        return None
+    try:
+        return analyze_sentiment([comment])[0].label
+    except Exception:
+        logger.exception("the sentiment of a survey comment could not be measured")
+        return None
+
+
+def _follow_up_task(survey: Survey, ticket: Ticket, *, low_rating: bool) -> int:
     owner = _follow_up_owner(ticket)
     with translation.override(owner.language if owner is not None else "fa"):
-        title = _("Call the customer about a low rating on ticket #%(number)s") % {
-            "number": _digits(ticket.pk)
-        }
+        if low_rating:
+            title = _("Call the customer about a low rating on ticket #%(number)s")
+        else:
+            title = _("Call the customer about a negative comment on ticket #%(number)s")
+        title = title % {"number": _digits(ticket.pk)}
         lines = [
             _("Ticket: %(subject)s") % {"subject": ticket.subject},
             _("Satisfaction: %(score)s of 5") % {"score": _digits(survey.score)},
@@ -302,8 +319,10 @@ def survey_answer(
     CES 1–7; the comment is cleaned (Persian letters, spaces) and at most ``MAX_COMMENT``
     characters. Answering again updates the same survey. Each change writes one
     ``feedback.<kind>_answered`` event on the ticket and the customer's timeline; the first
-    time an answer is low (see ``is_low_answer``) one follow-up task is opened for the
-    ticket's assignee, or its team's manager. An expired survey refuses answers."""
+    time an answer is low (see ``is_low_answer``) or the comment reads as negative (the
+    configured sentiment analyzer, ``PEYVAND_SENTIMENT_ANALYZER``) one follow-up task is
+    opened for the ticket's assignee, or its team's manager; the comment's sentiment is in
+    the event's payload. An expired survey refuses answers."""
     errors: dict[str, list[ValidationError]] = {}
     low, high = SCORE_RANGES.get(survey.kind, (1, 5))
     new_score = _checked_number(score, low, high, "score", errors)
@@ -351,10 +370,11 @@ def survey_answer(
         if first_answer:
             survey.answered_at = now
         ticket = survey.ticket
-        if survey.follow_up_task_id is None and is_low_answer(
-            survey.kind, survey.score, survey.effort
-        ):
-            survey.follow_up_task_id = _follow_up_task(survey, ticket)
+        # A comment the analyzer reads as negative asks for a call even with a fair score.
+        comment_sentiment = _comment_sentiment(survey.comment)
+        low_rating = is_low_answer(survey.kind, survey.score, survey.effort)
+        if survey.follow_up_task_id is None and (low_rating or comment_sentiment == "negative"):
+            survey.follow_up_task_id = _follow_up_task(survey, ticket, low_rating=low_rating)
         survey.save()
         event_record(
             actor=None,
@@ -370,6 +390,7 @@ def survey_answer(
                 **after,
                 "previous": before if not first_answer else None,
                 "follow_up_task": survey.follow_up_task_id,
+                "comment_sentiment": comment_sentiment,
             },
             occurred_at=now,
         )

@@ -150,3 +150,13 @@ def test_refunds_and_cancel(api_client: Callable[..., Client], admin_user: User)
         f"/api/v1/orders/{pending.pk}/cancel", data="{}", content_type="application/json"
     )
     assert cancelled.json()["status"] == "cancelled"
+
+
+def test_a_customer_matching_someone_elses_contact_still_gets_the_order(
+    api_client: Callable[..., Client], make_user: Callable[..., User]
+) -> None:
+    seller, colleague = make_user(role=Role.SALES), make_user(role=Role.SALES)
+    theirs = make_contact(owner=colleague, emails=["sara@example.ir"])
+    response = _put(api_client(seller), "/api/v1/orders/by-source/api/N-1", BODY)
+    assert response.status_code == 201
+    assert Order.objects.get().contact == theirs

@@ -288,3 +288,18 @@ def test_purchase_summary_per_contact() -> None:
     ]
     summary = Order.objects.filter(contact=second).purchase_summary()
     assert summary == {"count": 0, "net_total": 0, "first_at": None, "last_at": None}
+
+
+def test_the_same_instant_in_another_zone_is_no_change() -> None:
+    contact = make_contact()
+    make_order(contact, external_id="T")
+    tehran = PLACED.astimezone(datetime.timezone(datetime.timedelta(hours=3, minutes=30)))
+    result = order_upsert(
+        actor=None,
+        source="api",
+        external_id="T",
+        contact=contact,
+        values=order_values(placed_at=tehran),
+        lines=ONE_LINE,
+    )
+    assert result.outcome == "unchanged"

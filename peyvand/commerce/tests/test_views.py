@@ -122,3 +122,56 @@ def test_contact_page_shows_the_purchases_card(
 def test_navigation_has_orders(logged_in: Callable[[User], Client], admin_user: User) -> None:
     response = logged_in(admin_user).get("/commerce/orders/")
     assert "/commerce/orders/" in [item["url"] for item in response.context["nav_items"]]
+
+
+def test_order_events_read_well_on_the_timeline(
+    logged_in: Callable[[User], Client], admin_user: User
+) -> None:
+    contact = make_contact()
+    make_order(contact, number="77")
+    with translation.override("en"):
+        response = logged_in(admin_user).get(f"/contacts/{contact.pk}/")
+        purchase = next(e for e in response.context["events"] if e.verb == "order.purchased")
+        assert (purchase.label, purchase.icon, purchase.summary) == ("Purchase", "bag-check", "#77")
+
+
+def test_import_page_previews_imports_and_offers_the_rejects(
+    logged_in: Callable[[User], Client], admin_user: User
+) -> None:
+    from urllib.parse import unquote
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = (
+        "order id,date,email,product,quantity,unit price\n"
+        "W-1,1403/05/12,sara@example.ir,ماگ,2,150000\n"
+        "W-2,1403/05/13,,کتاب,1,50000\n"
+    ).encode()
+    client = logged_in(admin_user)
+
+    def upload(dry_run: bool) -> Any:
+        data: dict[str, Any] = {
+            "file": SimpleUploadedFile("orders.csv", content, content_type="text/csv"),
+            "source": "import-web",
+        }
+        if dry_run:
+            data["dry_run"] = "on"
+        with translation.override("en"):
+            return client.post("/commerce/orders/import/", data)
+
+    preview = upload(dry_run=True)
+    assert (preview.context["result"].created, Order.objects.count()) == (1, 0)
+    done = upload(dry_run=False)
+    result = done.context["result"]
+    assert (result.created, [row.number for row in result.rejected]) == (1, [2])
+    assert Order.objects.get().source == "import-web"
+    rejects = unquote(done.context["rejects_href"].partition(",")[2])
+    assert rejects.splitlines()[1].startswith("2,W-2,1403/05/13")
+    assert "Give the customer's email or mobile number." in rejects
+
+
+def test_import_page_needs_the_write_right(
+    logged_in: Callable[[User], Client], make_user: Callable[..., User]
+) -> None:
+    client = logged_in(make_user(role=Role.SUPPORT))
+    assert client.get("/commerce/orders/import/").status_code == 403

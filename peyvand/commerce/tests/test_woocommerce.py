@@ -260,3 +260,25 @@ def test_too_many_requests_is_429(client: Client, shop: ShopConnection, monkeypa
 def test_other_topics_are_acknowledged_and_ignored(client: Client, shop: ShopConnection) -> None:
     response = _post(client, {"id": 1}, topic="product.updated")
     assert (response.status_code, response.json()["outcome"]) == (200, "ignored")
+
+
+def test_a_race_on_the_same_new_order_is_retried_as_an_update(
+    client: Client, shop: ShopConnection, monkeypatch: Any
+) -> None:
+    from django.db import IntegrityError
+
+    from peyvand.commerce import webhooks
+
+    real = webhooks.woocommerce_order_apply
+    calls: list[int] = []
+
+    def racing(**kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("order_source_id")
+        return real(**kwargs)
+
+    monkeypatch.setattr(webhooks, "woocommerce_order_apply", racing)
+    response = _post(client, ORDER)
+    assert (response.status_code, response.json()["outcome"], len(calls)) == (200, "created", 2)
+    assert Order.objects.count() == 1

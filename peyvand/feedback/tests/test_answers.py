@@ -45,6 +45,7 @@ def test_a_score_is_recorded_with_an_event_on_the_ticket_and_the_timeline(
         "comment": "",
         "previous": None,
         "follow_up_task": None,
+        "comment_sentiment": None,
     }
     assert Task.objects.count() == 0
     with translation.override("fa"):
