@@ -111,11 +111,10 @@ def _log_tail_integral(
     r: float, alpha: float, s: float, beta: float, x: FloatArray, t: FloatArray
 ) -> FloatArray:
     """ln J(t) = ln ∫_t^∞ (α+τ)^-(r+x) (β+τ)^-(s+1) dτ, by the Pfaff-transformed 2F1."""
-    a = r + x
-    b = s + 1.0
+    a: FloatArray = r + x
+    b: FloatArray = np.full(len(a), s + 1.0)
     log_alpha_t = np.log(alpha + t)
     log_beta_t = np.log(beta + t)
-    a, b, t = np.broadcast_arrays(a, np.float64(b), t)
     if alpha >= beta:
         series = hyp2f1_one(b, a + b, -(alpha - beta) / (beta + t))
         log_j = -(a - 1.0) * log_alpha_t - b * log_beta_t
@@ -135,17 +134,18 @@ def _log_integral(
     t_age: FloatArray,
 ) -> FloatArray:
     """ln I = ln (J(t_x) - J(T)); -inf where t_x == T (an empty interval)."""
+    log_integral = np.full(len(x), -np.inf)
+    open_interval = t_x < t_age
+    x, t_x, t_age = x[open_interval], t_x[open_interval], t_age[open_interval]
     log_recency = _log_tail_integral(r, alpha, s, beta, x, t_x)
-    log_age = np.where(
-        np.isinf(t_age),
-        -np.inf,
-        _log_tail_integral(r, alpha, s, beta, x, np.where(np.isinf(t_age), t_x, t_age)),
-    )
+    finite_age = np.isfinite(t_age)
+    log_age = np.full(len(x), -np.inf)
+    log_age[finite_age] = _log_tail_integral(r, alpha, s, beta, x[finite_age], t_age[finite_age])
     with np.errstate(divide="ignore"):
-        return np.asarray(
-            log_recency + np.log(-np.expm1(np.minimum(log_age - log_recency, 0.0))),
-            dtype=np.float64,
+        log_integral[open_interval] = log_recency + np.log(
+            -np.expm1(np.minimum(log_age - log_recency, 0.0))
         )
+    return log_integral
 
 
 def _log_likelihood(
