@@ -298,9 +298,9 @@ def _mixture_quantile(
     Draws are at plotting positions (i + 0.5) / n, with linear interpolation between them.
     """
     rows, draws = sorted_draws.shape
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         alive_level = (level - (1.0 - alive)) / alive
-    position = np.clip(np.nan_to_num(alive_level, nan=0.0) * draws - 0.5, 0.0, draws - 1.0)
+        position = np.clip(np.nan_to_num(alive_level, nan=0.0) * draws - 0.5, 0.0, draws - 1.0)
     below = np.floor(position).astype(np.intp)
     above = np.minimum(below + 1, draws - 1)
     fraction = position - below
