@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, gammaln
 
 from peyvand.intelligence.clv._fitting import (
@@ -141,11 +141,25 @@ def _log_integral(
     finite_age = np.isfinite(t_age)
     log_age = np.full(len(x), -np.inf)
     log_age[finite_age] = _log_tail_integral(r, alpha, s, beta, x[finite_age], t_age[finite_age])
-    with np.errstate(divide="ignore"):
-        log_integral[open_interval] = log_recency + np.log(
-            -np.expm1(np.minimum(log_age - log_recency, 0.0))
-        )
+    log_integral[open_interval] = _log_difference(log_recency, log_age)
     return log_integral
+
+
+def _log_difference(log_recency: FloatArray, log_age: FloatArray) -> FloatArray:
+    """ln(J(t_x) - J(T)) from ln J(t_x) and ln J(T) ≤ ln J(t_x)."""
+    with np.errstate(divide="ignore"):
+        return np.asarray(
+            log_recency + np.log(-np.expm1(np.minimum(log_age - log_recency, 0.0))),
+            dtype=np.float64,
+        )
+
+
+def _pairs(
+    first: FloatArray, second: FloatArray
+) -> tuple[tuple[FloatArray, FloatArray], NDArray[np.intp]]:
+    """The distinct (first, second) pairs and each row's index into them."""
+    unique, inverse = np.unique(np.column_stack((first, second)), axis=0, return_inverse=True)
+    return (unique[:, 0].copy(), unique[:, 1].copy()), inverse.ravel()
 
 
 def _log_likelihood(
@@ -156,10 +170,13 @@ def _log_likelihood(
     x: FloatArray,
     t_x: FloatArray,
     t_age: FloatArray,
+    log_integral: FloatArray | None = None,
 ) -> FloatArray:
+    if log_integral is None:
+        log_integral = _log_integral(r, alpha, s, beta, x, t_x, t_age)
     with np.errstate(divide="ignore"):
         alive_branch = -(r + x) * np.log(alpha + t_age) - s * np.log(beta + t_age)
-        dropout_branch = np.log(s) + _log_integral(r, alpha, s, beta, x, t_x, t_age)
+        dropout_branch = np.log(s) + log_integral
     return np.asarray(
         gammaln(r + x)
         - gammaln(r)
@@ -186,10 +203,25 @@ def fit_paretonbd(
     total = counts.sum()
     mean_age = float(np.average(t_age, weights=counts))
 
+    # J(t_x) depends on (x, t_x) and J(T) on (x, T) only: far fewer distinct pairs than
+    # customers (CDNOW master: 1,726 and 979 for 8,685 distinct rows).
+    open_interval = t_x < t_age
+    (recency_x, recency_t), recency_index = _pairs(x[open_interval], t_x[open_interval])
+    (age_x, age_t), age_index = _pairs(x[open_interval], t_age[open_interval])
+
     def objective(log_parameters: FloatArray) -> float:
         r, alpha, s, beta = np.exp(log_parameters)
         with np.errstate(all="ignore"):
-            value = -float(counts @ _log_likelihood(r, alpha, s, beta, x, t_x, t_age)) / total
+            log_recency = _log_tail_integral(r, alpha, s, beta, recency_x, recency_t)
+            log_age = _log_tail_integral(r, alpha, s, beta, age_x, age_t)
+            log_integral = np.full(len(x), -np.inf)
+            log_integral[open_interval] = _log_difference(
+                log_recency[recency_index], log_age[age_index]
+            )
+            value = (
+                -float(counts @ _log_likelihood(r, alpha, s, beta, x, t_x, t_age, log_integral))
+                / total
+            )
         return value if np.isfinite(value) else np.inf
 
     start = np.log(np.array([1.0, max(mean_age, 1e-6), 1.0, max(mean_age, 1e-6)]))
