@@ -55,11 +55,16 @@ def hyp2f1_one(b: FloatArray, c: FloatArray, w: FloatArray) -> FloatArray:
         ratio = w_n / (w_n - 1.0)
         term = np.ones(len(w_n))
         total = np.ones(len(w_n))
-        for n in range(_SERIES_TERMS):
+        # Each term is at most `ratio` times the one before: enough terms for 1e-17.
+        largest = float(ratio.max())
+        terms = (
+            _SERIES_TERMS
+            if largest >= 0.5
+            else min(_SERIES_TERMS, int(np.ceil(np.log(1e-17) / np.log(max(largest, 1e-300)))))
+        )
+        for n in range(terms):
             term *= (c_n - b_n + n) / (c_n + n) * ratio
             total += term
-            if not np.any(term > 1e-17 * total):
-                break
         value[near] = total / (1.0 - w_n)
     far = ~near
     if np.any(far):
