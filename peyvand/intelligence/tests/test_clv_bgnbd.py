@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import hyp2f1
 
 from peyvand.intelligence.clv import BgNbd, CustomerSummary, fit_bgnbd
 from peyvand.intelligence.clv.bgnbd import _log_likelihood_terms
@@ -219,3 +220,18 @@ def test_fit_refuses_impossible_input() -> None:
         fit_bgnbd([0], [1.0], [3.0])
     with pytest.raises(ValueError, match="whole number"):
         fit_bgnbd([1.5], [1.0], [3.0])
+
+
+def test_integer_c_minus_a_minus_b_is_evaluated_beside_scipys_failure() -> None:
+    # r = a makes c - a - b of the 2F1 an integer, where SciPy's hyp2f1 returns inf for a
+    # heavy buyer; the value must be the limit of the neighbouring parameters.
+    model = BgNbd(r=0.5, alpha=1.0, a=0.5, b=0.5)
+    beside = BgNbd(r=0.5 + 1e-7, alpha=1.0, a=0.5, b=0.5)
+    columns = ([99, 300], [0.9, 4.5], [1.0, 5.0])
+    assert not np.all(np.isfinite(hyp2f1(-0.5, -0.5, [98.0, 299.0], [100 / 102, 100 / 106])))
+    ours = model.expected_purchases_if_alive(100.0, [99, 300], [1.0, 5.0])
+    assert np.all(np.isfinite(ours))
+    np.testing.assert_allclose(
+        ours, beside.expected_purchases_if_alive(100.0, [99, 300], [1.0, 5.0]), rtol=1e-5
+    )
+    assert np.all(np.isfinite(model.expected_purchases(100.0, *columns)))
