@@ -124,7 +124,7 @@ def score(
     if summary.time_unit_days != models.time_unit_days:
         raise ValueError("The summary and the models use different time units.")
     if clv_horizon_days <= 0 or any(horizon < 0 for horizon in horizons_days):
-        raise ValueError("Horizons must be positive.")
+        raise ValueError("Horizons cannot be negative and the CLV horizon must be positive.")
     if annual_discount_rate <= -1:
         raise ValueError("The discount rate must be above -100%.")
     if not (0 < band[0] < band[1] < 1) or draws < 2:
@@ -261,8 +261,10 @@ def _clv_band(
     size = len(x)
     low = np.zeros(size)
     high = np.zeros(size)
-    for start in range(0, size, CHUNK_CUSTOMERS):
-        chunk = slice(start, min(start + CHUNK_CUSTOMERS, size))
+    # Where P(alive) ≤ 1 - band[1] both quantiles are exactly 0: no draws needed.
+    needed = np.flatnonzero(alive > 1.0 - band[1])
+    for start in range(0, len(needed), CHUNK_CUSTOMERS):
+        chunk = needed[start : start + CHUNK_CUSTOMERS]
         index = x_index[chunk]
         # In place, to keep a million customers × draws within a few seconds:
         # D = λ u v · (1 - e^-c) / c · (1 - e^(Kℓ)) / (1 - e^ℓ), c = λ p u, ℓ = ln v - c.

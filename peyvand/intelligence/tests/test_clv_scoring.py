@@ -194,6 +194,13 @@ def test_score_refuses_mismatched_units(models: FittedModels) -> None:
     summary = CustomerSummary.from_arrays(frequency=[0], recency=[0], age=[5.0], time_unit_days=1)
     with pytest.raises(ValueError, match="time units"):
         score(summary, models)
+    one = CustomerSummary.from_arrays(frequency=[0], recency=[0], age=[5.0])
+    with pytest.raises(ValueError, match="Horizons cannot be negative"):
+        score(one, models, horizons_days=(-1,))
+    with pytest.raises(ValueError, match="CLV horizon must be positive"):
+        score(one, models, clv_horizon_days=0)
+    with pytest.raises(ValueError, match="above -100%"):
+        score(one, models, annual_discount_rate=-1)
     with pytest.raises(ValueError, match="quantiles"):
         score(
             CustomerSummary.from_arrays(frequency=[0], recency=[0], age=[5.0]),
