@@ -119,9 +119,20 @@ class BgNbd:
         z = horizon / (alpha + t_age + horizon)
         values = []
         for a in {a_below, a_above}:
-            tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1_smooth(
-                a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
-            )
+            with np.errstate(all="ignore"):
+                tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1_smooth(
+                    a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+                )
+                # For large a and z near 1 (a new customer, a long horizon) the power
+                # underflows while the series overflows. Euler's transformation gives the same
+                # value as (1 - z)^(r + x) 2F1(r + x, b + x; a + b + x - 1; z), whose series
+                # converges fast exactly there (its third parameter is large).
+                lost = ~np.isfinite(tail)
+                if np.any(lost):
+                    zl, xl = z[lost], x[lost]
+                    tail[lost] = np.exp((r + xl) * np.log1p(-zl)) * hyp2f1_smooth(
+                        r + xl, b + xl, a + b + xl - 1.0, zl
+                    )
             values.append((a + b + x - 1.0) / (a - 1.0) * (1.0 - tail))
         return np.asarray(sum(values) / len(values), dtype=np.float64)
 

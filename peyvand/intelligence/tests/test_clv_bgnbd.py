@@ -235,3 +235,27 @@ def test_integer_c_minus_a_minus_b_is_evaluated_beside_scipys_failure() -> None:
         ours, beside.expected_purchases_if_alive(100.0, [99, 300], [1.0, 5.0]), rtol=1e-5
     )
     assert np.all(np.isfinite(model.expected_purchases(100.0, *columns)))
+
+
+@pytest.mark.parametrize(
+    ("r", "alpha", "a", "b", "expected"),
+    [
+        # Values from lifetimes' BetaGeoFitter with the same parameters (its series form).
+        (0.2, 2.4, 300.0, 10.0, [4.38678093e-01, 3.69025358e-05, 1.95075864e-06]),
+        (5.0, 50.0, 1e5, 5e5, [3.26791824, 0.12556469, 0.02306658]),
+        # A fit on a small shop where every customer dropped out alike ran off to these.
+        (0.196, 2.4, 1.36e6, 6.9e6, [1.32893174, 1.29945154e-02, 6.54979719e-04]),
+    ],
+)
+def test_large_a_and_a_long_horizon_stay_finite_and_exact(
+    r: float, alpha: float, a: float, b: float, expected: list[float]
+) -> None:
+    # Where (1 - z)^(a - 1) underflows and the first series overflows, the other form of
+    # the same quantity is used.
+    model = BgNbd(r=r, alpha=alpha, a=a, b=b)
+    x, t_x, t_age = np.array([0.0, 4.0, 10.0]), np.array([0.0, 6.8, 20.0]), np.array([1.0, 47, 60])
+    horizon = np.full(3, 52.14)
+    value = model.expected_purchases_if_alive(horizon, x, t_age) * model.probability_alive(
+        x, t_x, t_age
+    )
+    np.testing.assert_allclose(value, expected, rtol=1e-7)
