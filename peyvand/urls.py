@@ -19,6 +19,7 @@ urlpatterns = [
     path("sales/", include("peyvand.sales.urls")),
     path("service/", include("peyvand.service.urls")),
     path("feedback/", include("peyvand.feedback.urls")),
+    path("commerce/", include("peyvand.commerce.urls")),
     path("integrations/", include("peyvand.integrations.urls")),
     path("kb/", include("peyvand.knowledge.urls")),
     path("help/", include((help_patterns, "help"))),

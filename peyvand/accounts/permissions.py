@@ -29,6 +29,7 @@ Area = Literal[
     "pipelines",
     "tickets",
     "articles",
+    "orders",
     "settings",
 ]
 Action = Literal["read", "write", "delete"]
@@ -44,6 +45,7 @@ AREAS: tuple[Area, ...] = (
     "pipelines",
     "tickets",
     "articles",
+    "orders",
     "settings",
 )
 
@@ -54,6 +56,9 @@ _SERVICE: frozenset[str] = frozenset({"tickets"})
 _ARTICLES: frozenset[str] = frozenset({"articles"})
 # Everyone who works in Peyvand reads the sales side; who may change it depends on the role.
 _SALES_READ: frozenset[str] = frozenset({"leads", "deals", "products", "pipelines"})
+# Orders mostly arrive from shops and imports; everyone reads them, managers and sellers
+# (who take orders by phone) write them, managers delete.
+_ORDERS: frozenset[str] = frozenset({"orders"})
 
 # role -> action -> areas
 ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
@@ -63,27 +68,27 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "delete": frozenset(AREAS),
     },
     Role.MANAGER: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
-        "write": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
-        "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets"},
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
+        "write": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
+        "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets", "orders"},
     },
     Role.SALES: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
-        "write": _WORKING_AREAS | {"leads", "deals"} | _SERVICE,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
+        "write": _WORKING_AREAS | {"leads", "deals"} | _SERVICE | _ORDERS,
         "delete": frozenset({"tasks"}),
     },
     Role.SUPPORT: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
         "write": _WORKING_AREAS | _SERVICE | _ARTICLES,
         "delete": frozenset({"tasks"}),
     },
     Role.MARKETING: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
         "write": _WORKING_AREAS | {"leads"},
         "delete": frozenset({"tasks"}),
     },
     Role.READ_ONLY: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
         "write": frozenset(),
         "delete": frozenset(),
     },

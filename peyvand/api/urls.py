@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from peyvand.accounts.api import router as accounts_router
+from peyvand.commerce.api import router as commerce_router
 from peyvand.contacts.api import router as contacts_router
 from peyvand.contacts.merge_api import router as merge_router
 from peyvand.intelligence.sentiment.api import router as sentiment_router
@@ -35,6 +36,7 @@ api.add_router("/", timeline_router)
 api.add_router("/", sales_router)
 api.add_router("/", service_router)
 api.add_router("/", knowledge_router)
+api.add_router("/", commerce_router)
 api.add_router("/", sentiment_router)
 
 urlpatterns = [api.urls]

@@ -317,6 +317,9 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
 
     with transaction.atomic():
         seed_knowledge_demo()
+    from peyvand.commerce.demo_data import seed_commerce_demo
+
+    seed_commerce_demo(seed=seed, contacts=people)
     return report
 
 

@@ -49,6 +49,7 @@ MOVABLE = (
     ("sales.Deal", "deal"),
     ("sales.Lead", "lead"),
     ("service.Ticket", "ticket"),
+    ("commerce.Order", "order"),
 )
 
 _Record = TypeVar("_Record", Contact, Company)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -365,8 +365,15 @@ def contact_delete(*, actor: User | None, contact: Contact) -> None:
             summary=contact.full_name,
             payload=payload,
         )
-        Contact.objects.filter(pk__in=merged).delete()
-        contact.delete()
+        try:
+            Contact.objects.filter(pk__in=merged).delete()
+            contact.delete()
+        except ProtectedError as error:
+            # Orders are the customer's purchase history and keep their contact.
+            raise ValidationError(
+                {"contact": [_("This contact has orders, so it cannot be deleted.")]},
+                code="protected",
+            ) from error
 
 
 def contacts_bulk_update(

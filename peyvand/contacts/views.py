@@ -30,7 +30,7 @@ from peyvand.timeline.forms import ActivityForm
 from peyvand.timeline.models import TaskStatus
 from peyvand.timeline.selectors import timeline_for_company, timeline_for_contact
 from peyvand.timeline.views import timeline_context
-from peyvand.web.form_errors import add_service_errors
+from peyvand.web.form_errors import add_service_errors, flash_service_errors
 from peyvand.web.redirects import redirect_after_save
 
 from . import services
@@ -324,6 +324,13 @@ def _deals_and_tickets(request: AuthenticatedRequest, contact: Contact) -> dict[
     return {"contact_deals": list(deals), "contact_tickets": list(tickets)}
 
 
+def _purchases(request: AuthenticatedRequest, contact: Contact) -> dict[str, Any]:
+    """The contact's newest orders and purchase summary (commerce sits above contacts)."""
+    from peyvand.commerce.selectors import contact_purchases
+
+    return contact_purchases(request.user, contact)
+
+
 @login_required
 def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
     require_permission(request.user, "read", "contacts")
@@ -352,6 +359,7 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
         "merges": list(contact.merges.filter(undone_at__isnull=True)[:5]),
         "duplicates": _open_duplicates(request, contact),
         **_deals_and_tickets(request, contact),
+        "purchases": _purchases(request, contact),
         "can_write": has_permission(request.user, "write", "contacts"),
         "can_delete": has_permission(request.user, "delete", "contacts"),
         **timeline_context(
@@ -426,7 +434,11 @@ def contact_delete(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
     if not has_permission(request.user, "delete", "contacts"):
         raise PermissionDenied
     contact = _visible_contact(request, contact_id)
-    services.contact_delete(actor=request.user, contact=contact)
+    try:
+        services.contact_delete(actor=request.user, contact=contact)
+    except ValidationError as error:
+        flash_service_errors(request, error)
+        return redirect("contacts:detail", contact_id=contact.pk)
     messages.success(request, _("Contact deleted."))
     return redirect("contacts:list")
 

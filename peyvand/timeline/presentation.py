@@ -65,6 +65,12 @@ VERB_LABELS: dict[str, tuple[Promise, str]] = {
     "quote.sent": (_("Quote sent"), "envelope"),
     "quote.accepted": (_("Quote accepted"), "check-circle"),
     "quote.rejected": (_("Quote rejected"), "x-circle"),
+    "order.created": (_("Order placed"), "bag"),
+    "order.purchased": (_("Purchase"), "bag-check"),
+    "order.updated": (_("Order changed"), "pencil"),
+    "order.status_changed": (_("Order status changed"), "arrow-left-right"),
+    "order.cancelled": (_("Order cancelled"), "bag-x"),
+    "order.refunded": (_("Refund"), "arrow-counterclockwise"),
 }
 _EDITED = (_("Changed"), "pencil")
 
@@ -110,6 +116,7 @@ _SUBJECT_MODELS = {
     "deal": "sales.Deal",
     "lead": "sales.Lead",
     "quote": "sales.Quote",
+    "order": "commerce.Order",
 }
 # Fields holding an amount of Rials, shown as money.
 _MONEY_FIELDS = frozenset({"amount", "estimated_amount"})

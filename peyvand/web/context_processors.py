@@ -21,6 +21,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("sales:deal_board", _("Deals"), "kanban"),
         ("sales:forecast", _("Forecast"), "graph-up-arrow"),
         ("service:inbox", _("Tickets"), "life-preserver"),
+        ("commerce:order_list", _("Orders"), "bag"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
         ("service:sla_report", _("Reports"), "bar-chart-line"),
         ("knowledge:article_list", _("Knowledge base"), "journal-bookmark"),

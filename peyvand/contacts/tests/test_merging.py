@@ -291,6 +291,7 @@ class TestMergeTwo:
             "deal": {},
             "lead": {},
             "ticket": {},
+            "order": {},
             "merged_contact": {},
         }
         assert merge.survivor_before["birthday"] == "1990-05-01"
@@ -425,6 +426,7 @@ class TestMergeTwo:
                 "deal": 0,
                 "lead": 0,
                 "ticket": 0,
+                "order": 0,
                 "merged_contact": 0,
             },
         }
@@ -532,6 +534,7 @@ class TestMergeThree:
             "deal": 0,
             "lead": 0,
             "ticket": 0,
+            "order": 0,
             "merged_contact": 0,
         }
         assert merged_event.summary == "مریم احمدی، مریم احمدی"
@@ -831,6 +834,7 @@ class TestChainedMerges:
             "deal": 0,
             "lead": 0,
             "ticket": 0,
+            "order": 0,
             "merged_contact": 1,
         }
 

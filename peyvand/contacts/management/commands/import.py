@@ -1,6 +1,7 @@
 # ruff: noqa: N999 - the command is `peyvand import`, so the module is named import.py
 """``peyvand import contacts|companies|leads FILE [--mapping M] [--dry-run]`` with a progress
-bar.
+bar; ``peyvand import orders FILE [--source S] [--dry-run]`` imports orders (see
+``peyvand.commerce.importing``).
 
 Runs in this process (not through the worker). ``--resume JOB`` continues an import that
 was interrupted; running the same file again creates no duplicates (rows matching existing
@@ -43,10 +44,10 @@ OBJECT_TYPES = {
 
 
 class Command(BaseCommand):
-    help = "Import contacts, companies or leads from a CSV, XLSX or vCard file."
+    help = "Import contacts, companies, leads or orders from a CSV, XLSX or vCard file."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("kind", choices=list(OBJECT_TYPES))
+        parser.add_argument("kind", choices=[*OBJECT_TYPES, "orders"])
         parser.add_argument("file", nargs="?", help="CSV, XLSX or vCard file")
         parser.add_argument(
             "--mapping", help="a saved mapping's name, or a JSON file {header: field}"
@@ -62,8 +63,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--tags", nargs="*", default=[], help="tags to add to every row")
         parser.add_argument("--resume", type=int, help="continue an interrupted import by id")
+        parser.add_argument("--source", default="import", help="orders: the orders' source")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["kind"] == "orders":
+            from peyvand.commerce.import_command import import_orders
+
+            import_orders(self, options, self._user(options["user"]))
+            return
         if options["resume"]:
             job = ImportJob.objects.filter(pk=options["resume"]).first()
             if job is None:
