@@ -18,7 +18,7 @@ import enum
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -127,6 +127,18 @@ class SmsGateway(Protocol):
 
     def parse_inbound(self, request: HttpRequest) -> list[InboundSms]:
         """Read a callback carrying messages people sent to our line."""
+        ...
+
+
+@runtime_checkable
+class SupportsLocalIdLookup(Protocol):
+    """A gateway that can find messages by the ``local_id`` we sent them with (Kavenegar's
+    ``localid``, Ghasedak's ``clientReferenceId``): how the outbox learns what happened to
+    a send whose answer never came back, without risking a second copy."""
+
+    def fetch_statuses_by_local_id(self, local_ids: Sequence[str]) -> dict[str, DeliveryReport]:
+        """The current report of each ``local_id`` the provider knows; unknown ones are
+        left out (never sent, or older than the provider keeps them)."""
         ...
 
 
