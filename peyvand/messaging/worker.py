@@ -34,6 +34,7 @@ from .sms.base import (
     PermanentSmsError,
     SmsError,
     SmsGateway,
+    SupportsLocalIdLookup,
     TransientSmsError,
     configured_gateway,
 )
@@ -116,8 +117,13 @@ def outbox_recover(
             status=MessageStatus.PENDING, claimed_until=None, send_started_at=None
         )
     elif gateway is not None:
-        for row in started.filter(channel=MessageChannel.SMS).exclude(provider_message_id=""):
+        sms = started.filter(channel=MessageChannel.SMS)
+        for row in sms.exclude(provider_message_id=""):
             _settle_from_provider(gateway, row)
+        if isinstance(gateway, SupportsLocalIdLookup):
+            result.recovered += _settle_by_local_id(
+                gateway, list(sms.filter(provider_message_id="")[:500])
+            )
     result.uncertain += started.update(
         status=MessageStatus.UNCERTAIN, claimed_until=None, error=UNCERTAIN_REASON
     )
@@ -134,6 +140,36 @@ def _settle_from_provider(gateway: SmsGateway, row: OutboxMessage) -> None:
             OutboxMessage.objects.filter(
                 pk=row.pk, status=MessageStatus.SENDING, claimed_until=row.claimed_until
             ).update(status=status, claimed_until=None, sent_at=row.send_started_at)
+
+
+def _settle_by_local_id(gateway: SupportsLocalIdLookup, rows: list[OutboxMessage]) -> int:
+    """Ask the provider what became of sends whose answer was lost: a message it knows is
+    recorded as sent; one it never got goes back to the queue (sending it cannot make a
+    second copy). Returns how many rows went back to the queue."""
+    if not rows:
+        return 0
+    try:
+        found = gateway.fetch_statuses_by_local_id([row.local_id for row in rows])
+    except SmsError:
+        return 0
+    requeued = 0
+    for row in rows:
+        mine = OutboxMessage.objects.filter(
+            pk=row.pk, status=MessageStatus.SENDING, claimed_until=row.claimed_until
+        )
+        report = found.get(row.local_id)
+        if report is None:
+            requeued += mine.update(
+                status=MessageStatus.PENDING, claimed_until=None, send_started_at=None
+            )
+        else:
+            mine.update(
+                status=_STATUS_OF_REPORT.get(report.status, MessageStatus.SENT),
+                provider_message_id=report.provider_message_id[:100],
+                claimed_until=None,
+                sent_at=row.send_started_at,
+            )
+    return requeued
 
 
 def _claim(size: int, now: datetime.datetime) -> tuple[list[OutboxMessage], datetime.datetime]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -10,7 +11,12 @@ from django.utils import timezone
 
 from peyvand.messaging.models import MessageStatus, OutboxMessage
 from peyvand.messaging.outbox import outbox_enqueue
-from peyvand.messaging.sms.base import DeliveryStatus, PermanentSmsError, TransientSmsError
+from peyvand.messaging.sms.base import (
+    DeliveryReport,
+    DeliveryStatus,
+    PermanentSmsError,
+    TransientSmsError,
+)
 from peyvand.messaging.worker import (
     UNCERTAIN_REASON,
     Throttle,
@@ -203,3 +209,27 @@ def test_throttle_spaces_sends_per_channel(settings: Any) -> None:
     clock[0] += 10
     throttle.wait("sms")
     assert waits == [0.25, 0.25]
+
+
+class LookupGateway(MemoryGateway):
+    """A gateway without send deduplication that can look messages up by local id."""
+
+    def fetch_statuses_by_local_id(self, local_ids: Sequence[str]) -> dict[str, DeliveryReport]:
+        return {
+            local_id: DeliveryReport(self.ids[local_id], DeliveryStatus.SENT)
+            for local_id in local_ids
+            if local_id in self.ids
+        }
+
+
+def test_expired_send_is_settled_by_a_local_id_lookup() -> None:
+    gateway = LookupGateway(idempotent_send=False)
+    reached, lost = _sms(1), _sms(2)
+    gateway.send(recipient=reached.recipient, text=reached.body_text, local_id=str(reached.pk))
+    _expire(reached, started=True)
+    _expire(lost, started=True)
+    result = outbox_deliver(gateway=gateway)
+    assert (result.recovered, result.sent, result.uncertain) == (1, 1, 0)
+    assert gateway.delivered == {str(reached.pk): 1, str(lost.pk): 1}
+    assert OutboxMessage.objects.get(pk=reached.pk).provider_message_id == "p1"
+    assert OutboxMessage.objects.get(pk=lost.pk).provider_message_id == "p2"
