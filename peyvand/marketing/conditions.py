@@ -140,11 +140,11 @@ class DateConditionForm(ConditionForm):
         cleaned = super().clean() or {}
         operator = cleaned.get("operator")
         if operator in {"after", "before"}:
-            if not cleaned.get("date"):
+            if not cleaned.get("date") and "date" not in self.errors:
                 self.add_error("date", forms.ValidationError(_("Enter a date."), code="required"))
             cleaned.pop("days", None)
         elif operator:
-            if not cleaned.get("days"):
+            if not cleaned.get("days") and "days" not in self.errors:
                 self.add_error(
                     "days", forms.ValidationError(_("Enter a number of days."), code="required")
                 )
