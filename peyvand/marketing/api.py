@@ -152,7 +152,7 @@ def update_segment(
 ) -> dict[str, Any]:
     require_permission(request.user, "write", "marketing")
     segment = _segment(request, segment_id)
-    values = {key: value for key, value in payload.dict(exclude_unset=True).items()}
+    values = payload.dict(exclude_unset=True)
     for key in ("name", "description", "is_shared", "rules"):
         if key in values and values[key] is None:
             values.pop(key)
