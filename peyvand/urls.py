@@ -21,6 +21,7 @@ urlpatterns = [
     path("feedback/", include("peyvand.feedback.urls")),
     path("integrations/", include("peyvand.integrations.urls")),
     path("kb/", include("peyvand.knowledge.urls")),
+    path("marketing/", include("peyvand.marketing.urls")),
     path("help/", include((help_patterns, "help"))),
     path("f/", include((public_form_patterns, "public"))),
     path("support/", support_request, name="support_request"),

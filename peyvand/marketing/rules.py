@@ -45,6 +45,9 @@ def _clean_condition(
         _error(errors, f"{path}.{key}", _("This field is not allowed."), "unknown")
     key = raw.get("kind")
     kind = condition_kind(key) if isinstance(key, str) else None
+    if key in (None, ""):
+        _error(errors, f"{path}.kind", _("Choose what this condition tests."), "required")
+        return None
     if kind is None:
         _error(
             errors,
