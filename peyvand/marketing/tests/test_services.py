@@ -203,3 +203,26 @@ def test_counting_and_listing_members_is_one_statement(
         assert segment_count(segment, user=rep) == 5
         assert len(list(segment_members(segment, user=rep)[:20])) == 5
     assert len(scoped) == 4
+
+
+def test_the_demo_seeds_valid_persian_segments_once() -> None:
+    from peyvand.contacts.demo_data import seed_demo_data
+    from peyvand.marketing.demo_data import seed_marketing_demo
+
+    seed_demo_data(contacts=24, seed=7)
+    names = list(Segment.objects.order_by("pk").values_list("name", flat=True))
+    assert names == [
+        "مشتریان وفادار تهران",
+        "سرنخ‌های بی‌فعالیت",
+        "پیامک‌پذیرها",
+        "تیکت باز دارند",
+        "بازدیدکنندگان نمایشگاه",
+    ]
+    exhibition = Segment.objects.get(kind="static")
+    assert segment_count(exhibition) == min(10, Contact.objects.filter(source="exhibition").count())
+    loyal = Segment.objects.get(name="مشتریان وفادار تهران")
+    assert (
+        segment_count(loyal)
+        == Contact.objects.filter(city="تهران", lifecycle_stage__in=["customer", "loyal"]).count()
+    )
+    assert seed_marketing_demo() == 0
