@@ -88,3 +88,7 @@ class SegmentMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} ∋ {self.contact_id}"
+
+
+# Campaign models live in their own module; imported here so Django registers them.
+from .campaign_models import Campaign, CampaignRecipient, CampaignVariant  # noqa: E402, F401

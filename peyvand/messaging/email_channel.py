@@ -18,6 +18,9 @@ from django.utils.html import escape
 from .models import MessageCategory, OutboxMessage
 from .tokens import UnsubscribeTarget, click_token, open_token, unsubscribe_token
 
+# What ``{{ unsubscribe_url }}`` renders to when a message is queued; replaced at send time.
+UNSUBSCRIBE_URL_MARKER = "%%unsubscribe_url%%"
+
 _LINK_RE = re.compile(r"""(<a\b[^>]*?\bhref=)(["'])(https?://[^"']+)\2""", re.IGNORECASE)
 
 
@@ -91,6 +94,9 @@ def email_build(message: OutboxMessage) -> EmailMultiAlternatives:
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         headers["Precedence"] = "bulk"
         body_text = f"{body_text}\n\n-- \n{https_link}\n"
+        # A campaign's own ``{{ unsubscribe_url }}`` was rendered as this marker (the link
+        # needs the row's id, known only now).
+        body_text = body_text.replace(UNSUBSCRIBE_URL_MARKER, https_link)
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=body_text,
@@ -100,6 +106,8 @@ def email_build(message: OutboxMessage) -> EmailMultiAlternatives:
         headers=headers,
     )
     html = tracked_html(message)
+    if UNSUBSCRIBE_URL_MARKER in html and message.category == MessageCategory.MARKETING:
+        html = html.replace(UNSUBSCRIBE_URL_MARKER, escape(unsubscribe_url(message)))
     if html:
         email.attach_alternative(html, "text/html")
     return email

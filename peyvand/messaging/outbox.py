@@ -5,7 +5,9 @@ the staff's hand resend of an uncertain or failed message."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.template import Context, Template
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.permissions import require_permission
@@ -51,7 +54,43 @@ def render_placeholders(template_text: str, values: dict[str, object], *, html: 
     """``{{ first_name }}``-style placeholders filled from ``values`` (escaped in HTML)."""
     if "{" not in template_text:
         return template_text
-    return Template(template_text).render(Context(values, autoescape=html))
+    return placeholder_renderer(template_text, html=html)(values)
+
+
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_]\w*(?:\.\w+)*)\s*\}\}")
+
+
+def _lookup(values: dict[str, object], path: tuple[str, ...]) -> object:
+    value: object = values
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part, None)
+        if value is None:
+            return ""
+    return value
+
+
+@functools.lru_cache(maxsize=512)
+def placeholder_renderer(template_text: str, *, html: bool) -> Callable[[dict[str, object]], str]:
+    """:func:`render_placeholders` compiled once for ``template_text``, to render it many
+    times (a campaign's million messages). A text of plain ``{{ name }}`` / ``{{ a.b }}``
+    placeholders is split once and filled by dictionary look-ups (missing or None values
+    render empty, as in Django templates); anything else goes through the template engine."""
+    pieces = _PLACEHOLDER_RE.split(template_text)
+    literals = pieces[0::2]
+    if any("{{" in text or "{%" in text or "{#" in text for text in literals):
+        template = Template(template_text)
+        return lambda values: template.render(Context(values, autoescape=html))
+    paths = [tuple(name.split(".")) for name in pieces[1::2]]
+
+    def render(values: dict[str, object]) -> str:
+        parts = [literals[0]]
+        for path, literal in zip(paths, literals[1:], strict=True):
+            value = _lookup(values, path)
+            parts.append(str(conditional_escape(str(value))) if html else str(value))
+            parts.append(literal)
+        return "".join(parts)
+
+    return render
 
 
 @dataclass(frozen=True)
