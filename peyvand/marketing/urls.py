@@ -19,3 +19,8 @@ urlpatterns: list[URLPattern] = [
     path("segments/<int:segment_id>/count/", views.segment_count_view, name="segment_count"),
     path("segments/<int:segment_id>/remove/", views.segment_remove_view, name="segment_remove"),
 ]
+
+# Campaign pages (peyvand/marketing/campaigns/urls.py).
+from .campaigns.urls import urlpatterns as campaign_urlpatterns  # noqa: E402
+
+urlpatterns += campaign_urlpatterns
