@@ -5,6 +5,7 @@ the outbox's one placeholder renderer, and the SMS length in characters and part
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ PLACEHOLDERS: list[tuple[str, Any]] = [
 ]
 
 
+@functools.lru_cache(maxsize=64)
+def _today_text(today: datetime.date, language: str) -> str:
+    return format_date(today, language or "fa")
+
+
 def placeholder_values(
     *,
     channel: str,
@@ -46,7 +52,7 @@ def placeholder_values(
         "first_name": first_name or "",
         "last_name": last_name or "",
         "full_name": f"{first_name or ''} {last_name or ''}".strip(),
-        "today": format_date(today, language or "fa"),
+        "today": _today_text(today, language),
         "custom": custom,
         # Email: replaced by the real link when the message is sent. SMS opt out by keyword.
         "unsubscribe_url": UNSUBSCRIBE_URL_MARKER if channel == MessageChannel.EMAIL else "",
@@ -66,6 +72,7 @@ class VariantRenderer:
     """A variant's subject and bodies compiled once, rendered per recipient."""
 
     def __init__(self, *, subject: str, body_text: str, body_html: str) -> None:
+        self.has_subject = bool(subject)
         self.subject = placeholder_renderer(subject, html=False)
         self.body_text = placeholder_renderer(body_text, html=False)
         self.body_html = placeholder_renderer(body_html, html=True)
@@ -73,7 +80,7 @@ class VariantRenderer:
 
     def render(self, values: dict[str, object]) -> Rendered:
         return Rendered(
-            subject=self.subject(values),
+            subject=self.subject(values) if self.has_subject else "",
             body_text=self.body_text(values),
             body_html=self.body_html(values) if self.has_html else "",
         )
