@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from peyvand.accounts.api import router as accounts_router
 from peyvand.contacts.api import router as contacts_router
 from peyvand.knowledge.api import router as knowledge_router
+from peyvand.messaging.api import router as messaging_router
 from peyvand.sales.api import router as sales_router
 from peyvand.service.api import router as service_router
 from peyvand.timeline.api import router as timeline_router
@@ -32,5 +33,6 @@ api.add_router("/", timeline_router)
 api.add_router("/", sales_router)
 api.add_router("/", service_router)
 api.add_router("/", knowledge_router)
+api.add_router("/", messaging_router)
 
 urlpatterns = [api.urls]

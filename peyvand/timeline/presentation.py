@@ -65,6 +65,9 @@ VERB_LABELS: dict[str, tuple[Promise, str]] = {
     "quote.sent": (_("Quote sent"), "envelope"),
     "quote.accepted": (_("Quote accepted"), "check-circle"),
     "quote.rejected": (_("Quote rejected"), "x-circle"),
+    "message.email": (_("Email sent"), "envelope-arrow-up"),
+    "message.sms": (_("SMS sent"), "chat-dots"),
+    "message.resend": (_("Message queued to send again"), "arrow-repeat"),
 }
 _EDITED = (_("Changed"), "pencil")
 
