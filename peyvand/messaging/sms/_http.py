@@ -112,7 +112,10 @@ def call(
         request_headers["Content-Type"] = "application/json; charset=utf-8"
     if not url.startswith(("http://", "https://")):
         raise PermanentSmsError("The SMS gateway URL must start with http:// or https://")
-    request = urllib.request.Request(url, data=data, headers=request_headers, method=method)
+    try:
+        request = urllib.request.Request(url, data=data, headers=request_headers, method=method)
+    except ValueError:
+        raise PermanentSmsError("The SMS gateway URL is not valid") from None
     try:
         with _OPENER.open(request, timeout=timeout) as response:
             return HttpResult(status=response.status, body=_decode(response.read()))

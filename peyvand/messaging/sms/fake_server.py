@@ -16,7 +16,11 @@ In a test::
 
 From another process (the outbox's kill test runs workers as subprocesses) the same state
 is at ``GET /__fake__/stats`` and the same controls at ``POST /__fake__/control`` with a
-JSON body such as ``{"action": "fail", "count": 1, "code": 418}``.
+JSON body such as ``{"action": "fail", "count": 1, "code": 418}`` (actions: ``fail``,
+``fail_http``, ``delay``, ``rate_limit``, ``set_status``, ``reset``, ``push_delivery``,
+``push_inbound``, with the keyword arguments of the methods below). Counters per local id
+use the id as the provider received it (for Kavenegar ``kavenegar.provider_local_id(key)``,
+which is the key itself when it is a positive number).
 
 Standalone: ``python -m peyvand.messaging.sms.fake_server --port 9900 --api-key dev``.
 """
@@ -208,6 +212,16 @@ class FakeSmsGateway:
             self.set_status(str(command["message_id"]), DeliveryStatus(command["status"]))
         elif action == "reset":
             self.reset()
+        elif action == "push_delivery":
+            self.push_delivery(str(command["url"]), str(command["message_id"]))
+        elif action == "push_inbound":
+            self.push_inbound(
+                str(command["url"]),
+                provider=str(command["provider"]),
+                sender=str(command["sender"]),
+                text=str(command["text"]),
+                line=str(command.get("line", "1000")),
+            )
         else:
             raise ValueError(f"Unknown action {action!r}")
 

@@ -51,6 +51,7 @@ from peyvand.messaging.sms.base import (
     InboundSms,
     InvalidCallbackError,
     PermanentSmsError,
+    SmsGateway,
     SmsSendResult,
     TransientSmsError,
 )
@@ -223,6 +224,6 @@ def _data(result: HttpResult, secret: str) -> Any:
     raise PermanentSmsError(reason, provider_code=str(code))
 
 
-def build(config: GatewayConfig) -> GhasedakGateway:
+def build(config: GatewayConfig) -> SmsGateway:
     """The Ghasedak adapter for ``config``."""
     return GhasedakGateway(config)

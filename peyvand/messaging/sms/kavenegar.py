@@ -48,6 +48,7 @@ from peyvand.messaging.sms.base import (
     InboundSms,
     InvalidCallbackError,
     PermanentSmsError,
+    SmsGateway,
     SmsSendResult,
     TransientSmsError,
 )
@@ -232,6 +233,6 @@ def _entries(result: HttpResult, secret: str) -> list[dict[str, Any]]:
     raise PermanentSmsError(reason, provider_code=str(code))
 
 
-def build(config: GatewayConfig) -> KavenegarGateway:
+def build(config: GatewayConfig) -> SmsGateway:
     """The Kavenegar adapter for ``config``."""
     return KavenegarGateway(config)

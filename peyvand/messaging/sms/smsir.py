@@ -49,6 +49,7 @@ from peyvand.messaging.sms.base import (
     InboundSms,
     InvalidCallbackError,
     PermanentSmsError,
+    SmsGateway,
     SmsSendResult,
     TransientSmsError,
 )
@@ -201,6 +202,6 @@ def _data(result: HttpResult, secret: str) -> dict[str, Any]:
     raise PermanentSmsError(reason, provider_code=str(code))
 
 
-def build(config: GatewayConfig) -> SmsIrGateway:
+def build(config: GatewayConfig) -> SmsGateway:
     """The SMS.ir adapter for ``config``."""
     return SmsIrGateway(config)

@@ -183,3 +183,105 @@ def test_the_stats_endpoint_serves_the_counters_to_other_processes(
     assert stats["by_local_id"] == {"5": 1}
     with pytest.raises(PermanentSmsError):
         make_gateway("kavenegar").send(recipient="09121234567", text="x", local_id="6")
+
+
+def test_the_standalone_fake_serves_adapters_from_another_process(
+    make_gateway: MakeGateway,
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[4]
+    command = [sys.executable, "-m", "peyvand.messaging.sms.fake_server"]
+    process = subprocess.Popen(
+        [*command, "--port", "0", "--api-key", API_KEY],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        gateway = make_gateway("kavenegar", base_url=base_url)
+        gateway.send(recipient="09121234567", text="x", local_id="8")
+        gateway.send(recipient="09121234567", text="x", local_id="8")
+        with urllib.request.urlopen(base_url + "/__fake__/stats", timeout=5) as response:
+            stats = json.load(response)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert stats["accepted"] == 1
+    assert stats["duplicates_refused"] == 1
+    assert stats["by_local_id"] == {"8": 1}
+
+
+def test_pushes_can_be_driven_through_the_control_endpoint(
+    fake: FakeSmsGateway, make_gateway: MakeGateway, capture: CaptureServer
+) -> None:
+    import json
+    import urllib.request
+
+    gateway = make_gateway("kavenegar")
+    sent = gateway.send(recipient="09121234567", text="x", local_id="1")
+    commands = [
+        {"action": "set_status", "message_id": sent.provider_message_id, "status": "delivered"},
+        {
+            "action": "push_delivery",
+            "url": capture.url + "/d",
+            "message_id": sent.provider_message_id,
+        },
+        {"action": "push_inbound", "url": capture.url + "/i", "provider": "kavenegar"}
+        | {"sender": "+989121234567", "text": "لغو", "line": "3000"},
+    ]
+    for command in commands:
+        request = urllib.request.Request(
+            fake.base_url + "/__fake__/control", data=json.dumps(command).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+
+    delivery, inbound = capture.requests
+    [report] = gateway.parse_delivery_report(delivery.as_request())
+    [message] = gateway.parse_inbound(inbound.as_request())
+    assert report.status is DeliveryStatus.DELIVERED
+    assert (message.sender, message.text, message.line) == ("+989121234567", "لغو", "3000")
+
+
+def test_a_bad_control_command_is_refused(fake: FakeSmsGateway) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        fake.base_url + "/__fake__/control",
+        data=json.dumps({"action": "x"}).encode(),
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=5)
+    caught.value.close()
+    assert caught.value.code == 400
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_configured_gateway_comes_from_settings(
+    provider: str, fake: FakeSmsGateway, settings: object
+) -> None:
+    from peyvand.messaging.sms.base import configured_gateway
+
+    settings.PEYVAND_SMS_GATEWAY = provider  # type: ignore[attr-defined]
+    settings.PEYVAND_SMS_API_KEY = API_KEY  # type: ignore[attr-defined]
+    settings.PEYVAND_SMS_LINE = "30001234"  # type: ignore[attr-defined]
+    settings.PEYVAND_SMS_BASE_URL = fake.base_url  # type: ignore[attr-defined]
+    gateway = configured_gateway()
+
+    assert gateway is not None
+    assert gateway.name == provider
+    gateway.send(recipient="09121234567", text="x", local_id="1")
+    assert fake.stats()["by_recipient"] == {"+989121234567": 1}
