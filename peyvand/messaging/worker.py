@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -28,6 +29,7 @@ from peyvand.timeline.events import event_record
 from . import config
 from .email_channel import PermanentEmailError, TransientEmailError, email_deliver
 from .models import MessageChannel, MessageStatus, OutboxMessage, SuppressionReason
+from .outbox import placeholder_values, render_placeholders
 from .rules import BatchRules
 from .sms.base import (
     DeliveryStatus,
@@ -211,16 +213,20 @@ class _Sender:
     def send(self, row: OutboxMessage) -> tuple[str, str]:
         """``(provider_message_id, outbox status)``; raises the channel's errors."""
         if row.channel == MessageChannel.EMAIL:
-            if self.mail is None:
-                self.mail = get_connection(fail_silently=False)
-                self.mail.open()
             try:
+                if self.mail is None:
+                    self.mail = get_connection(fail_silently=False)
+                    self.mail.open()
                 return email_deliver(row, self.mail), MessageStatus.SENT
+            except (OSError, smtplib.SMTPException) as error:  # opening the connection
+                self.close()
+                raise TransientEmailError(str(error)[:300] or type(error).__name__) from error
             except TransientEmailError:
                 self.close()  # the connection may be broken; the next row opens a new one
                 raise
         assert self.gateway is not None
-        sent = self.gateway.send(recipient=row.recipient, text=row.body_text, local_id=row.local_id)
+        text = render_placeholders(row.body_text, placeholder_values(row), html=False)
+        sent = self.gateway.send(recipient=row.recipient, text=text, local_id=row.local_id)
         return sent.provider_message_id, _STATUS_OF_REPORT.get(sent.status, MessageStatus.SENT)
 
     def close(self) -> None:

@@ -14,9 +14,12 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from peyvand.common.jalali import format_date
-from peyvand.messaging.email_channel import UNSUBSCRIBE_URL_MARKER
 from peyvand.messaging.models import MessageChannel
-from peyvand.messaging.outbox import placeholder_renderer
+from peyvand.messaging.outbox import render_placeholders
+
+# Left in an email as written: the email channel fills it with the row's own link when it
+# sends (the link needs the outbox row's id). SMS recipients opt out by keyword instead.
+UNSUBSCRIBE_PLACEHOLDER = "{{ unsubscribe_url }}"
 
 # The placeholders offered in the editor, with what each one says.
 PLACEHOLDERS: list[tuple[str, Any]] = [
@@ -54,8 +57,7 @@ def placeholder_values(
         "full_name": f"{first_name or ''} {last_name or ''}".strip(),
         "today": _today_text(today, language),
         "custom": custom,
-        # Email: replaced by the real link when the message is sent. SMS opt out by keyword.
-        "unsubscribe_url": UNSUBSCRIBE_URL_MARKER if channel == MessageChannel.EMAIL else "",
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER if channel == MessageChannel.EMAIL else "",
     }
 
 
@@ -69,20 +71,18 @@ class Rendered:
 
 
 class VariantRenderer:
-    """A variant's subject and bodies compiled once, rendered per recipient."""
+    """A variant's subject and bodies, rendered per recipient."""
 
     def __init__(self, *, subject: str, body_text: str, body_html: str) -> None:
-        self.has_subject = bool(subject)
-        self.subject = placeholder_renderer(subject, html=False)
-        self.body_text = placeholder_renderer(body_text, html=False)
-        self.body_html = placeholder_renderer(body_html, html=True)
-        self.has_html = bool(body_html)
+        self.subject = subject
+        self.body_text = body_text
+        self.body_html = body_html
 
     def render(self, values: dict[str, object]) -> Rendered:
         return Rendered(
-            subject=self.subject(values) if self.has_subject else "",
-            body_text=self.body_text(values),
-            body_html=self.body_html(values) if self.has_html else "",
+            subject=render_placeholders(self.subject, values, html=False),
+            body_text=render_placeholders(self.body_text, values, html=False),
+            body_html=render_placeholders(self.body_html, values, html=True),
         )
 
 

@@ -27,6 +27,7 @@ from peyvand.marketing.campaigns.services import (
     campaign_launch,
     campaign_schedule,
 )
+from peyvand.messaging.email_channel import email_build, unsubscribe_url
 from peyvand.messaging.models import MessageCategory, MessageStatus, OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -101,9 +102,16 @@ def test_custom_fields_and_email_placeholders(
     assert (row.recipient, row.subject, row.body_text) == (
         "sara@example.ir",
         "سارا، هدیه شما",
-        "کد: پاییز۱۴۰۵ %%unsubscribe_url%%",
+        "کد: پاییز۱۴۰۵ {{ unsubscribe_url }}",
     )
-    assert row.body_html == "<p>سارا <a href='%%unsubscribe_url%%'>لغو</a></p>"
+    assert row.body_html == "<p>سارا <a href='{{ unsubscribe_url }}'>لغو</a></p>"
+    # The email channel fills the row's own unsubscribe link when it sends.
+    email = email_build(row)
+    link = unsubscribe_url(row)
+    assert email.body.startswith(f"کد: پاییز۱۴۰۵ {link}\n")
+    html = str(email.alternatives[0][0])
+    # (the link itself is wrapped by click tracking)
+    assert "{{" not in html and html.startswith("<p>سارا <a href='https://crm.example.ir/")
     assert (row.track_opens, row.track_clicks) == (True, True)
 
 
