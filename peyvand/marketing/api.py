@@ -101,8 +101,11 @@ class PageQuery(Schema):
     limit: int = 50
 
 
-def _out(request: AuthenticatedRequest, segment: Segment) -> dict[str, Any]:
-    unscoped = sees_every_contact(request.user)
+def _out(
+    request: AuthenticatedRequest, segment: Segment, unscoped: bool | None = None
+) -> dict[str, Any]:
+    if unscoped is None:
+        unscoped = sees_every_contact(request.user)
     return {
         **{field: getattr(segment, field) for field in SegmentOut.model_fields},
         "last_count": segment.last_count if unscoped else None,
@@ -124,8 +127,9 @@ def list_segments(request: AuthenticatedRequest, page: Query[PageQuery]) -> dict
         cursor=page.cursor,
         limit=page.limit,
     )
+    unscoped = sees_every_contact(request.user)
     return {
-        "items": [_out(request, segment) for segment in result.items],
+        "items": [_out(request, segment, unscoped) for segment in result.items],
         "next_cursor": result.next_cursor,
     }
 
