@@ -200,9 +200,10 @@ def builder_params(request: AuthenticatedRequest) -> HttpResponse:
     prefix = str(request.GET.get("prefix", ""))
     if not prefix.isalnum() or len(prefix) > 20:
         raise Http404
-    form = params_form(str(request.GET.get(f"{prefix}-kind", "")), prefix, request.user)
+    kind = request.GET.get("kind", request.GET.get(f"{prefix}-kind", ""))
+    form = params_form(str(kind), prefix, request.user)
     row = ConditionRow(id=prefix, parent="", kind="", form=form)
-    return _partial("marketing/_params.html", {"row": row})
+    return _partial("marketing/_params.html", {"row": row, "oob": True})
 
 
 @login_required

@@ -126,8 +126,9 @@ def test_builder_pieces(marketer: Any, client_as: Callable[[Any], Client]) -> No
     group = client.get("/marketing/segments/builder/group/").content.decode()
     assert 'value="g:g' in group
     params = client.get(
-        "/marketing/segments/builder/params/", {"prefix": "c9", "c9-kind": "contact.created"}
+        "/marketing/segments/builder/params/", {"prefix": "c9", "kind": "contact.created"}
     ).content.decode()
+    assert params.startswith('<div id="params-c9"') and 'hx-swap-oob="true"' in params
     assert 'name="c9-operator"' in params and 'name="c9-date"' in params
     assert 'name="c9-days"' in params
 
