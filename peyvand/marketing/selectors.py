@@ -100,14 +100,3 @@ def sees_every_contact(user: User | AnonymousUser | None) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return visibility_filter(user, ObjectType.CONTACT) is None
-
-
-def segment_visible_or_none(user: User | AnonymousUser | None, segment_id: int) -> Segment | None:
-    return segments_visible_to(user).filter(pk=segment_id).first()
-
-
-def segments_containing(contact: Contact, *, user: User | AnonymousUser | None) -> list[Segment]:
-    """The static segments visible to ``user`` that list ``contact`` (for the contact page)."""
-    return list(
-        segments_visible_to(user).filter(memberships__contact=contact).order_by("name", "id")
-    )

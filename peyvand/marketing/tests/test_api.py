@@ -142,3 +142,26 @@ def test_private_segments_and_permissions(marketer: Any, team: Team) -> None:
     admin = token_client(quick_user(Role.ADMIN))
     body = get(admin, f"/segments/{private_id}").json()
     assert body["last_count"] == 0
+
+
+def test_listing_segments_costs_the_same_for_many(marketer: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = token_client(marketer)
+    post_json(client, "/segments", {"name": "یک"})
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert get(client, "/segments").status_code == 200
+        return len(captured)
+
+    few = queries()
+    for index in range(5):
+        post_json(client, "/segments", {"name": f"بخش {index}"})
+    assert queries() == few
+
+
+def test_the_openapi_document_describes_segments(marketer: Any) -> None:
+    document = get(token_client(marketer), "/openapi.json").json()
+    assert "/api/v1/segments/{segment_id}/members" in document["paths"]
