@@ -217,8 +217,9 @@ def campaign_schedule(*, actor: User, campaign: Campaign, when: datetime.datetim
     if when <= timezone.now():
         raise _error("scheduled_at", _("Choose a time in the future."))
     with transaction.atomic():
+        # The audience will be the segment as the scheduling person sees it.
         Campaign.objects.filter(pk=campaign.pk).update(
-            status=CampaignStatus.SCHEDULED, scheduled_at=when
+            status=CampaignStatus.SCHEDULED, scheduled_at=when, created_by=actor
         )
         campaign.refresh_from_db()
         event_record(
