@@ -20,6 +20,7 @@ urlpatterns = [
     path("service/", include("peyvand.service.urls")),
     path("feedback/", include("peyvand.feedback.urls")),
     path("integrations/", include("peyvand.integrations.urls")),
+    path("messaging/", include("peyvand.messaging.urls")),
     path("kb/", include("peyvand.knowledge.urls")),
     path("help/", include((help_patterns, "help"))),
     path("f/", include((public_form_patterns, "public"))),

@@ -24,6 +24,7 @@ def default_jobs() -> list[PeriodicJob]:
     from peyvand.contacts.merging import duplicates_scan
     from peyvand.feedback.surveys import surveys_send_pending
     from peyvand.integrations.imap import imap_poll_job
+    from peyvand.messaging.worker import outbox_deliver_job
     from peyvand.sales.follow_up import follow_ups_create
     from peyvand.sales.predictive import predictive_refresh
     from peyvand.sales.scoring import leads_rescore
@@ -40,6 +41,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("SLA warnings and breaches", 60, sla_check_job),
         PeriodicJob("survey sending retries", 600, surveys_send_pending),
         PeriodicJob("support mailbox (IMAP)", 60, imap_poll_job),
+        PeriodicJob("outbox (email and SMS)", 5, outbox_deliver_job),
     ]
 
 

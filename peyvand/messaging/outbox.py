@@ -1,0 +1,201 @@
+"""Putting messages in the outbox: one at a time (:func:`outbox_enqueue`, idempotent by the
+key) or a campaign's worth at once (:func:`outbox_enqueue_bulk`, set-based, chunked), and
+the staff's hand resend of an uncertain or failed message."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template import Context, Template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from peyvand.accounts.permissions import require_permission
+from peyvand.common.validators import normalize_phone
+from peyvand.timeline.events import event_record
+
+from .models import (
+    MessageCategory,
+    MessageChannel,
+    MessageStatus,
+    OutboxMessage,
+    SenderIdentity,
+)
+
+if TYPE_CHECKING:
+    from peyvand.accounts.models import User
+    from peyvand.contacts.models import Contact
+
+BULK_CHUNK = 2000
+
+
+def normalize_recipient(channel: str, address: str) -> str:
+    """The recipient as stored in the key: a lower-cased email or an E.164 number."""
+    if channel == MessageChannel.EMAIL:
+        value = address.strip().lower()
+        validate_email(value)
+        return value
+    if channel == MessageChannel.SMS:
+        return normalize_phone(address)
+    raise ValidationError({"channel": [ValidationError(_("Unknown channel."), code="invalid")]})
+
+
+def render_placeholders(template_text: str, values: dict[str, object], *, html: bool) -> str:
+    """``{{ first_name }}``-style placeholders filled from ``values`` (escaped in HTML)."""
+    if "{" not in template_text:
+        return template_text
+    return Template(template_text).render(Context(values, autoescape=html))
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What one message says and to whom; the input of both enqueue services."""
+
+    purpose: str
+    channel: str
+    recipient: str
+    category: str = MessageCategory.TRANSACTIONAL
+    contact_id: int | None = None
+    subject: str = ""
+    body_text: str = ""
+    body_html: str = ""
+    sender_id: int | None = None
+    track_opens: bool = False
+    track_clicks: bool = False
+    not_before: datetime.datetime | None = field(default=None)
+
+
+def _row(message: OutgoingMessage, now: datetime.datetime) -> OutboxMessage:
+    return OutboxMessage(
+        purpose=message.purpose[:120],
+        channel=message.channel,
+        recipient=message.recipient,
+        category=message.category,
+        contact_id=message.contact_id,
+        sender_id=message.sender_id,
+        subject=message.subject[:250],
+        body_text=message.body_text,
+        body_html=message.body_html,
+        track_opens=message.track_opens,
+        track_clicks=message.track_clicks,
+        next_attempt_at=message.not_before or now,
+    )
+
+
+def outbox_enqueue(
+    *,
+    purpose: str,
+    channel: str,
+    recipient: str,
+    category: str = MessageCategory.TRANSACTIONAL,
+    contact: Contact | None = None,
+    subject: str = "",
+    body_text: str = "",
+    body_html: str = "",
+    sender: SenderIdentity | None = None,
+    track_opens: bool = False,
+    track_clicks: bool = False,
+    not_before: datetime.datetime | None = None,
+) -> OutboxMessage:
+    """Queue one message; the same (purpose, channel, recipient) queued again returns the
+    row already there, unchanged, so a retried caller never makes a second message."""
+    errors: dict[str, list[ValidationError]] = {}
+    if not purpose.strip():
+        errors["purpose"] = [ValidationError(_("Say what the message is for."), code="required")]
+    if category not in MessageCategory.values:
+        errors["category"] = [ValidationError(_("Unknown category."), code="invalid_choice")]
+    try:
+        recipient = normalize_recipient(channel, recipient)
+    except ValidationError as error:
+        errors["recipient"] = error.error_list
+    if errors:
+        raise ValidationError(errors)
+    message = OutgoingMessage(
+        purpose=purpose.strip(),
+        channel=channel,
+        recipient=recipient,
+        category=category,
+        contact_id=contact.pk if contact is not None else None,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        sender_id=sender.pk if sender is not None else None,
+        track_opens=track_opens,
+        track_clicks=track_clicks,
+        not_before=not_before,
+    )
+    with transaction.atomic():
+        existing = OutboxMessage.objects.filter(
+            purpose=message.purpose, channel=channel, recipient=recipient
+        ).first()
+        if existing is not None:
+            return existing
+        row = _row(message, timezone.now())
+        row.full_clean(validate_unique=False, validate_constraints=False)
+        # A concurrent caller may insert the same key between the look-up and here: the
+        # conflict is ignored and its row returned.
+        OutboxMessage.objects.bulk_create([row], ignore_conflicts=True)
+        return OutboxMessage.objects.get(
+            purpose=message.purpose, channel=channel, recipient=recipient
+        )
+
+
+def _chunks(items: Iterable[OutgoingMessage], size: int) -> Iterator[list[OutgoingMessage]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def outbox_enqueue_bulk(
+    *, messages: Iterable[OutgoingMessage], chunk_size: int = BULK_CHUNK
+) -> int:
+    """Queue many messages (a campaign), ``chunk_size`` rows per INSERT with conflicts on
+    the key ignored, so running it again adds only what is missing. Recipients must already
+    be normalized (:func:`normalize_recipient`). Returns how many rows it tried to insert
+    (duplicates are skipped silently by the database)."""
+    now = timezone.now()
+    total = 0
+    for chunk in _chunks(messages, chunk_size):
+        with transaction.atomic():
+            OutboxMessage.objects.bulk_create(
+                [_row(message, now) for message in chunk], ignore_conflicts=True
+            )
+        total += len(chunk)
+    return total
+
+
+def outbox_resend(*, actor: User, message: OutboxMessage) -> OutboxMessage:
+    """Put an uncertain or failed message back in the queue, by a person's decision (the
+    risk of a second copy is theirs to take); records one event."""
+    require_permission(actor, "write", "settings")
+    resendable = [MessageStatus.UNCERTAIN, MessageStatus.FAILED]
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(pk=message.pk, status__in=resendable).update(
+            status=MessageStatus.PENDING,
+            next_attempt_at=timezone.now(),
+            claimed_until=None,
+            send_started_at=None,
+            attempts=0,
+            error="",
+        )
+        if not updated:
+            raise ValidationError(
+                {"status": [_("Only uncertain or failed messages can be sent again.")]}
+            )
+        message.refresh_from_db()
+        event_record(
+            actor=actor,
+            verb="message.resend",
+            subject=message,
+            contact=message.contact,
+            summary=message.purpose,
+            payload={"channel": message.channel, "purpose": message.purpose},
+        )
+    return message
