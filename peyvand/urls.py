@@ -22,6 +22,7 @@ urlpatterns = [
     path("integrations/", include("peyvand.integrations.urls")),
     path("messaging/", include("peyvand.messaging.urls")),
     path("kb/", include("peyvand.knowledge.urls")),
+    path("marketing/", include("peyvand.marketing.urls")),
     path("help/", include((help_patterns, "help"))),
     path("f/", include((public_form_patterns, "public"))),
     path("support/", support_request, name="support_request"),

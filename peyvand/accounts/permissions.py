@@ -30,6 +30,7 @@ Area = Literal[
     "tickets",
     "articles",
     "settings",
+    "marketing",
 ]
 Action = Literal["read", "write", "delete"]
 
@@ -45,6 +46,7 @@ AREAS: tuple[Area, ...] = (
     "tickets",
     "articles",
     "settings",
+    "marketing",
 )
 
 _WORKING_AREAS: frozenset[str] = frozenset({"contacts", "companies", "timeline", "tasks"})
@@ -54,6 +56,9 @@ _SERVICE: frozenset[str] = frozenset({"tickets"})
 _ARTICLES: frozenset[str] = frozenset({"articles"})
 # Everyone who works in Peyvand reads the sales side; who may change it depends on the role.
 _SALES_READ: frozenset[str] = frozenset({"leads", "deals", "products", "pipelines"})
+# Segments (and later campaigns): everyone reads them (members are still scoped to the
+# contacts each user may see); marketing and managers build and delete them.
+_MARKETING: frozenset[str] = frozenset({"marketing"})
 
 # role -> action -> areas
 ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
@@ -63,27 +68,27 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "delete": frozenset(AREAS),
     },
     Role.MANAGER: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
-        "write": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
-        "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets"},
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _MARKETING,
+        "write": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _MARKETING,
+        "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets"} | _MARKETING,
     },
     Role.SALES: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _MARKETING,
         "write": _WORKING_AREAS | {"leads", "deals"} | _SERVICE,
         "delete": frozenset({"tasks"}),
     },
     Role.SUPPORT: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _MARKETING,
         "write": _WORKING_AREAS | _SERVICE | _ARTICLES,
         "delete": frozenset({"tasks"}),
     },
     Role.MARKETING: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
-        "write": _WORKING_AREAS | {"leads"},
-        "delete": frozenset({"tasks"}),
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _MARKETING,
+        "write": _WORKING_AREAS | {"leads"} | _MARKETING,
+        "delete": frozenset({"tasks"}) | _MARKETING,
     },
     Role.READ_ONLY: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _MARKETING,
         "write": frozenset(),
         "delete": frozenset(),
     },

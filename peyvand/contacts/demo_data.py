@@ -317,6 +317,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
 
     with transaction.atomic():
         seed_knowledge_demo()
+    from peyvand.marketing.demo_data import seed_marketing_demo
+
+    with transaction.atomic():
+        seed_marketing_demo()
     return report
 
 

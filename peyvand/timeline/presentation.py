@@ -65,6 +65,8 @@ VERB_LABELS: dict[str, tuple[Promise, str]] = {
     "quote.sent": (_("Quote sent"), "envelope"),
     "quote.accepted": (_("Quote accepted"), "check-circle"),
     "quote.rejected": (_("Quote rejected"), "x-circle"),
+    "segment.contact_added": (_("Added to a marketing list"), "list-check"),
+    "segment.contact_removed": (_("Removed from a marketing list"), "list"),
 }
 _EDITED = (_("Changed"), "pencil")
 

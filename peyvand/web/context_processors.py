@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from peyvand.accounts.permissions import has_permission
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
@@ -23,6 +25,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("service:inbox", _("Tickets"), "life-preserver"),
         ("timeline:task_list", _("Tasks"), "check2-square"),
         ("service:sla_report", _("Reports"), "bar-chart-line"),
+        ("marketing:segment_list", _("Marketing"), "megaphone"),
         ("knowledge:article_list", _("Knowledge base"), "journal-bookmark"),
     ]
     path = request.path
@@ -33,5 +36,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav_items.append({"url": url, "label": label, "icon": icon, "active": active})
     return {
         "nav_items": nav_items,
+        "can_write_marketing": has_permission(user, "write", "marketing"),
         "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
     }
