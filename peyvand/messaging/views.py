@@ -18,6 +18,7 @@ from peyvand.accounts.request import AuthenticatedRequest
 
 from .models import MessageChannel, MessageStatus, OutboxMessage
 from .outbox import outbox_resend
+from .selectors import outbox_filtered
 
 PAGE_SIZE = 50
 
@@ -33,13 +34,7 @@ def outbox_list(request: AuthenticatedRequest) -> HttpResponse:
         "channel": channel if channel in MessageChannel.values else "",
         "purpose": request.GET.get("purpose", "").strip()[:120],
     }
-    rows = OutboxMessage.objects.order_by("-id")
-    if filters["status"]:
-        rows = rows.filter(status=filters["status"])
-    if filters["channel"]:
-        rows = rows.filter(channel=filters["channel"])
-    if filters["purpose"]:
-        rows = rows.filter(purpose__startswith=filters["purpose"])
+    rows = outbox_filtered(filters).order_by("-id")
     before = request.GET.get("before", "")
     if before.isdigit():
         rows = rows.filter(id__lt=int(before))

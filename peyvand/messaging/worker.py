@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -211,11 +212,14 @@ class _Sender:
     def send(self, row: OutboxMessage) -> tuple[str, str]:
         """``(provider_message_id, outbox status)``; raises the channel's errors."""
         if row.channel == MessageChannel.EMAIL:
-            if self.mail is None:
-                self.mail = get_connection(fail_silently=False)
-                self.mail.open()
             try:
+                if self.mail is None:
+                    self.mail = get_connection(fail_silently=False)
+                    self.mail.open()
                 return email_deliver(row, self.mail), MessageStatus.SENT
+            except (OSError, smtplib.SMTPException) as error:  # opening the connection
+                self.close()
+                raise TransientEmailError(str(error)[:300] or type(error).__name__) from error
             except TransientEmailError:
                 self.close()  # the connection may be broken; the next row opens a new one
                 raise
