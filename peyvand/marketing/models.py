@@ -88,3 +88,13 @@ class SegmentMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} ∋ {self.contact_id}"
+
+
+# Journeys live in their own module; importing them here registers the models with the app.
+from .journey_models import (  # noqa: E402, F401
+    Journey,
+    JourneyCursor,
+    JourneyRun,
+    JourneyRunLog,
+    JourneyStep,
+)
