@@ -160,14 +160,15 @@ class AnniversaryForm(StyledForm):
         label=gettext_lazy("date (created_at or a custom field key)"),
         max_length=60,
         initial="created_at",
+        required=False,
     )
 
     def clean_field(self) -> str:
         from peyvand.contacts.models import CustomField
 
-        key = str(self.cleaned_data["field"]).strip()
-        if key == "created_at":
-            return key
+        key = str(self.cleaned_data["field"] or "").strip()
+        if key in {"", "created_at"}:
+            return "created_at"
         if not CustomField.objects.filter(
             object_type="contact", key=key, field_type="date"
         ).exists():

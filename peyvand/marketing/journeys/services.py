@@ -69,6 +69,7 @@ def _assign(journey: Journey, values: Mapping[str, Any], actor: User | None) -> 
             journey.trigger_kind = kind
         except ValidationError as error:
             errors.update(error.error_dict)
+            errors.setdefault("trigger_kind", [])
     if "entry_rules" in values:
         try:
             journey.entry_rules = clean_rules(
@@ -97,6 +98,7 @@ def _assign(journey: Journey, values: Mapping[str, Any], actor: User | None) -> 
     except ValidationError as error:
         for name, messages in error.error_dict.items():
             errors.setdefault(name, []).extend(messages)
+    errors = {name: messages for name, messages in errors.items() if messages}
     if errors:
         raise ValidationError(errors)
     return steps_changed
