@@ -48,15 +48,29 @@ class SendEmailForm(StyledForm):
     subject = forms.CharField(label=gettext_lazy("subject"), max_length=250)
     body = forms.CharField(label=gettext_lazy("text"), max_length=20_000, widget=forms.Textarea)
     category = forms.ChoiceField(
-        label=gettext_lazy("kind of message"), choices=CATEGORY_CHOICES, initial="marketing"
+        label=gettext_lazy("kind of message"),
+        choices=CATEGORY_CHOICES,
+        initial="marketing",
+        required=False,
     )
+
+    def clean_category(self) -> str:
+        # Unsaid, a message is marketing: it then needs consent and obeys quiet hours.
+        return str(self.cleaned_data.get("category") or "marketing")
 
 
 class SendSmsForm(StyledForm):
     body = forms.CharField(label=gettext_lazy("text"), max_length=1000, widget=forms.Textarea)
     category = forms.ChoiceField(
-        label=gettext_lazy("kind of message"), choices=CATEGORY_CHOICES, initial="marketing"
+        label=gettext_lazy("kind of message"),
+        choices=CATEGORY_CHOICES,
+        initial="marketing",
+        required=False,
     )
+
+    def clean_category(self) -> str:
+        # Unsaid, a message is marketing: it then needs consent and obeys quiet hours.
+        return str(self.cleaned_data.get("category") or "marketing")
 
 
 class WaitForm(StyledForm):
