@@ -200,7 +200,7 @@ def update_journey(
     """New steps on a journey that contacts are in make a new version; those contacts
     finish on the version they entered."""
     require_permission(request.user, "write", "marketing")
-    values = {key: value for key, value in payload.dict(exclude_unset=True).items()}
+    values = dict(payload.dict(exclude_unset=True))
     for key in ("name", "description", "trigger_kind", "definition", "entry_rules", "entry_policy"):
         if key in values and values[key] is None:
             values.pop(key)
