@@ -19,3 +19,8 @@ urlpatterns: list[URLPattern] = [
     path("segments/<int:segment_id>/count/", views.segment_count_view, name="segment_count"),
     path("segments/<int:segment_id>/remove/", views.segment_remove_view, name="segment_remove"),
 ]
+
+# Journeys (workflow automation) live in their own package.
+from .journeys.urls import urlpatterns as journey_urlpatterns  # noqa: E402
+
+urlpatterns += journey_urlpatterns
