@@ -24,6 +24,7 @@ def default_jobs() -> list[PeriodicJob]:
     from peyvand.contacts.merging import duplicates_scan
     from peyvand.feedback.surveys import surveys_send_pending
     from peyvand.integrations.imap import imap_poll_job
+    from peyvand.marketing.journeys.engine import journeys_job
     from peyvand.messaging.worker import outbox_deliver_job
     from peyvand.sales.follow_up import follow_ups_create
     from peyvand.sales.predictive import predictive_refresh
@@ -42,6 +43,8 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("survey sending retries", 600, surveys_send_pending),
         PeriodicJob("support mailbox (IMAP)", 60, imap_poll_job),
         PeriodicJob("outbox (email and SMS)", 5, outbox_deliver_job),
+        # New events, today's birthdays and due journey steps (each step its own transaction).
+        PeriodicJob("journeys", 60, journeys_job),
     ]
 
 

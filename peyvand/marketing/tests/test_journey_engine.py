@@ -361,3 +361,16 @@ def test_merged_contacts_do_not_enter(clock: Clock) -> None:
     event_record(actor=None, verb="deal.won", subject=contact, contact=contact)
     clock.tick()
     assert not JourneyRun.objects.filter(journey=journey).exists()
+
+
+def test_the_worker_runs_journeys_every_minute() -> None:
+    from peyvand.marketing.journeys.engine import journeys_job
+    from peyvand.web.scheduler import default_jobs
+
+    [job] = [job for job in default_jobs() if job.run is journeys_job]
+    assert job.every_seconds == 60
+    journey = active_journey([step("add_tag", tag="کارگر")])
+    contact = make_contact()
+    job.run()
+    assert JourneyRun.objects.get(journey=journey).state == RunState.DONE
+    assert list(contact.tags.values_list("name", flat=True)) == ["کارگر"]
