@@ -7,7 +7,7 @@ import datetime
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from peyvand.contacts.models import Contact
 from peyvand.contacts.services import contact_update
@@ -347,6 +347,8 @@ def test_entering_writes_a_timeline_event(clock: Clock) -> None:
     contact = make_contact()
     clock.tick()
     event = Event.objects.get(verb="journey.entered")
+    with translation.override("en"):
+        assert str(event.label) == "Entered a journey"
     assert (event.contact_id, event.summary, event.payload["journey"]) == (
         contact.pk,
         journey.name,
