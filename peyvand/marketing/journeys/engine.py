@@ -339,9 +339,45 @@ def runs_advance(*, now: datetime.datetime | None = None, limit: int = 500) -> i
     for run_id in due:
         try:
             run_advance(run_id, now=now)
-        except Exception:
+        except Exception as error:
             logger.exception("journey run %s failed to advance", run_id)
+            step_crashed(run_id, now=now, error=error)
     return len(due)
+
+
+def step_crashed(run_id: int, *, now: datetime.datetime, error: Exception) -> None:
+    """A step raised (its transaction rolled back): try it again later with backoff, and fail
+    the run after ``PEYVAND_JOURNEY_WEBHOOK_ATTEMPTS`` tries, so one broken step never
+    blocks the queue or spins every minute."""
+    with transaction.atomic():
+        run = (
+            JourneyRun.objects.select_for_update(skip_locked=True)
+            .filter(pk=run_id, state__in=OPEN_STATES)
+            .first()
+        )
+        if run is None:
+            return
+        run.attempts += 1
+        detail = {"error": type(error).__name__, "attempt": run.attempts}
+        if run.attempts >= webhook_max_attempts():
+            JourneyRunLog.objects.create(
+                run=run,
+                step=run.current_step,
+                outcome=StepOutcome.FAILED,
+                occurred_at=now,
+                detail=detail,
+            )
+            _finish(run, RunState.FAILED, None, now)
+            return
+        JourneyRunLog.objects.create(
+            run=run,
+            step=run.current_step,
+            outcome=StepOutcome.RETRY,
+            occurred_at=now,
+            detail=detail,
+        )
+        run.wake_at = now + webhook_backoff(run.attempts)
+        run.save(update_fields=["attempts", "wake_at"])
 
 
 def journeys_tick(*, now: datetime.datetime | None = None) -> dict[str, int]:

@@ -376,3 +376,26 @@ def test_the_worker_runs_journeys_every_minute() -> None:
     job.run()
     assert JourneyRun.objects.get(journey=journey).state == RunState.DONE
     assert list(contact.tags.values_list("name", flat=True)) == ["کارگر"]
+
+
+def test_a_step_that_raises_is_retried_then_the_run_fails(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.PEYVAND_JOURNEY_WEBHOOK_ATTEMPTS = 2
+    journey = active_journey([step("add_tag", tag="خراب")])
+    contact = make_contact()
+
+    def broken(**kwargs: Any) -> int:
+        raise RuntimeError("tag store is down")
+
+    monkeypatch.setattr("peyvand.contacts.services.contacts_bulk_tag", broken)
+    clock.tick()
+    run = JourneyRun.objects.get(journey=journey)
+    assert (run.state, run.attempts) == (RunState.ACTIVE, 1)
+    assert run.wake_at == clock.now + datetime.timedelta(minutes=1)
+    clock.advance(minutes=1)
+    clock.tick()
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    assert outcomes(run) == ["entered", "retry", "failed"]
+    assert contact.tags.count() == 0
