@@ -399,3 +399,13 @@ def test_a_step_that_raises_is_retried_then_the_run_fails(
     assert run.state == RunState.FAILED
     assert outcomes(run) == ["entered", "retry", "failed"]
     assert contact.tags.count() == 0
+
+
+def test_the_cursor_skips_ahead_when_no_journey_listens(clock: Clock) -> None:
+    from peyvand.marketing.journey_models import JourneyCursor
+
+    for _ in range(3):
+        make_contact()
+    clock.tick()
+    last = Event.objects.order_by("-id").values_list("id", flat=True).first()
+    assert JourneyCursor.objects.get(name="events").position == last
