@@ -162,3 +162,38 @@ def test_post_purchase_has_no_marketing_before_day_14() -> None:
             day += item["params"]["days"]
         elif item["kind"].startswith("send_") and item["params"]["category"] == "marketing":
             assert day >= 14
+
+
+def test_anniversary_of_a_date_custom_field() -> None:
+    from peyvand.contacts.services import custom_field_save
+
+    custom_field_save(
+        actor=None,
+        values={
+            "object_type": "contact",
+            "key": "contract_date",
+            "label_fa": "تاریخ قرارداد",
+            "field_type": "date",
+        },
+    )
+    journey = active_journey(
+        [wait(days=1)],
+        trigger_kind="date_anniversary",
+        trigger_params={"field": "contract_date"},
+        entry_policy="every_time",
+    )
+    signed = make_contact(custom_fields={"contract_date": gregorian(1402, 3, 10).isoformat()})
+    make_contact(custom_fields={"contract_date": gregorian(1402, 3, 11).isoformat()})
+    make_contact()
+    assert date_triggers_run(now=tehran_morning(gregorian(1404, 3, 10))) == 1
+    assert JourneyRun.objects.get(journey=journey).contact == signed
+
+
+def test_an_unknown_custom_field_is_refused() -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        active_journey(
+            [wait(days=1)], trigger_kind="date_anniversary", trigger_params={"field": "nothing"}
+        )
+    assert list(caught.value.message_dict) == ["trigger_params.field"]

@@ -176,3 +176,22 @@ def test_builder_fragments(logged_in: Any, marketer: Any) -> None:
     )
     trigger = client.get("/marketing/journeys/builder/trigger/", {"trigger_kind": "inactivity"})
     assert 'name="trigger-days"' in trigger.content.decode()
+
+
+def test_pages_use_a_fixed_number_of_queries(
+    logged_in: Any, marketer: Any, django_assert_num_queries: Any
+) -> None:
+    client: Client = logged_in(marketer)
+    for count in (1, 4):
+        for _ in range(count):
+            journey = active_journey([step("add_tag", tag="x"), wait(days=1)])
+            make_contact(owner=marketer)
+        Clock(timezone.now() + datetime.timedelta(minutes=1)).tick()
+        contact_id = journey.runs.get().contact_id
+        client.get("/marketing/journeys/")  # the session is read once
+        with django_assert_num_queries(4):
+            client.get("/marketing/journeys/")
+        with django_assert_num_queries(7):
+            client.get(f"/marketing/journeys/{journey.pk}/")
+        with django_assert_num_queries(9):
+            client.get(f"/marketing/journeys/contact/{contact_id}/")
