@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from .models import MessageCategory, OutboxMessage
+from .outbox import placeholder_values, render_placeholders
 from .tokens import UnsubscribeTarget, click_token, open_token, unsubscribe_token
 
 _LINK_RE = re.compile(r"""(<a\b[^>]*?\bhref=)(["'])(https?://[^"']+)\2""", re.IGNORECASE)
@@ -53,9 +54,8 @@ def _from_address(message: OutboxMessage) -> tuple[str, str]:
     return str(settings.DEFAULT_FROM_EMAIL), ""
 
 
-def tracked_html(message: OutboxMessage) -> str:
+def tracked_html(message: OutboxMessage, html: str) -> str:
     """The HTML part with click redirects and an open pixel, as the row asks."""
-    html = message.body_html
     if message.track_clicks:
 
         def rewrite(match: re.Match[str]) -> str:
@@ -79,9 +79,10 @@ def email_build(message: OutboxMessage) -> EmailMultiAlternatives:
         "Message-ID": make_msgid(idstring=f"outbox{message.pk}", domain=domain),
         "X-Peyvand-Outbox": str(message.pk),
     }
-    body_text = message.body_text
-    if message.category == MessageCategory.MARKETING:
-        https_link = unsubscribe_url(message)
+    https_link = unsubscribe_url(message) if message.category == MessageCategory.MARKETING else ""
+    values = placeholder_values(message, unsubscribe_url=https_link)
+    body_text = render_placeholders(message.body_text, values, html=False)
+    if https_link:
         mailto = (
             str(getattr(settings, "PEYVAND_UNSUBSCRIBE_MAILTO", "") or "")
             or parseaddr(from_header)[1]
@@ -92,14 +93,14 @@ def email_build(message: OutboxMessage) -> EmailMultiAlternatives:
         headers["Precedence"] = "bulk"
         body_text = f"{body_text}\n\n-- \n{https_link}\n"
     email = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=render_placeholders(message.subject, values, html=False),
         body=body_text,
         from_email=from_header,
         to=[message.recipient],
         reply_to=[reply_to] if reply_to else None,
         headers=headers,
     )
-    html = tracked_html(message)
+    html = tracked_html(message, render_placeholders(message.body_html, values, html=True))
     if html:
         email.attach_alternative(html, "text/html")
     return email

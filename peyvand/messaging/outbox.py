@@ -5,7 +5,8 @@ the staff's hand resend of an uncertain or failed message."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template import Context, Template
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.permissions import require_permission
@@ -47,11 +48,34 @@ def normalize_recipient(channel: str, address: str) -> str:
     raise ValidationError({"channel": [ValidationError(_("Unknown channel."), code="invalid")]})
 
 
-def render_placeholders(template_text: str, values: dict[str, object], *, html: bool) -> str:
-    """``{{ first_name }}``-style placeholders filled from ``values`` (escaped in HTML)."""
-    if "{" not in template_text:
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def render_placeholders(template_text: str, values: Mapping[str, object], *, html: bool) -> str:
+    """``{{ first_name }}``-style placeholders filled from ``values`` (escaped in HTML; an
+    unknown name becomes empty). Deliberately not the Django template language: message
+    bodies are written by staff and must not reach tags, filters or other templates."""
+    if "{{" not in template_text:
         return template_text
-    return Template(template_text).render(Context(values, autoescape=html))
+
+    def fill(match: re.Match[str]) -> str:
+        value = str(values.get(match.group(1), ""))
+        return escape(value) if html else value
+
+    return _PLACEHOLDER_RE.sub(fill, template_text)
+
+
+def placeholder_values(message: OutboxMessage, **extra: object) -> dict[str, object]:
+    """What ``{{ … }}`` in a queued subject or body may name: the contact's ``first_name``,
+    ``last_name`` and ``full_name`` (empty without a contact) and ``extra``."""
+    contact = message.contact
+    values: dict[str, object] = {
+        "first_name": contact.first_name if contact is not None else "",
+        "last_name": contact.last_name if contact is not None else "",
+        "full_name": contact.full_name if contact is not None else "",
+    }
+    values.update(extra)
+    return values
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,8 @@ stops marketing SMS to that number."""
 from __future__ import annotations
 
 from .sms.base import InboundSms
+from .sms.keywords import is_opt_out
 from .suppression import sms_opt_out
-
-try:
-    from .sms.keywords import is_opt_out
-except ImportError:  # pragma: no cover - until the SMS branch's keyword module is merged
-    _KEYWORDS = {"لغو", "لغو11", "stop", "unsubscribe", "off"}
-
-    def is_opt_out(text: str) -> bool:
-        return text.strip().lower() in _KEYWORDS
 
 
 def inbound_sms_receive(*, message: InboundSms) -> bool:

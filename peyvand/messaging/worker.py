@@ -29,6 +29,7 @@ from peyvand.timeline.events import event_record
 from . import config
 from .email_channel import PermanentEmailError, TransientEmailError, email_deliver
 from .models import MessageChannel, MessageStatus, OutboxMessage, SuppressionReason
+from .outbox import placeholder_values, render_placeholders
 from .rules import BatchRules
 from .sms.base import (
     DeliveryStatus,
@@ -224,7 +225,8 @@ class _Sender:
                 self.close()  # the connection may be broken; the next row opens a new one
                 raise
         assert self.gateway is not None
-        sent = self.gateway.send(recipient=row.recipient, text=row.body_text, local_id=row.local_id)
+        text = render_placeholders(row.body_text, placeholder_values(row), html=False)
+        sent = self.gateway.send(recipient=row.recipient, text=text, local_id=row.local_id)
         return sent.provider_message_id, _STATUS_OF_REPORT.get(sent.status, MessageStatus.SENT)
 
     def close(self) -> None:

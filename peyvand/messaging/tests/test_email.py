@@ -18,7 +18,7 @@ from peyvand.messaging.worker import UNCERTAIN_REASON, outbox_deliver
 
 pytestmark = pytest.mark.django_db
 
-HTML = '<html><body><p>سلام</p><a href="https://shop.example.ir/sale?a=1&amp;b=2">حراج</a></body></html>'
+HTML = '<html><body><p>سلام {{first_name}}</p><a href="https://shop.example.ir/sale?a=1&amp;b=2">حراج</a></body></html>'
 
 
 def _email(contact: Any = None, **extra: Any) -> OutboxMessage:
@@ -29,7 +29,7 @@ def _email(contact: Any = None, **extra: Any) -> OutboxMessage:
         "category": "marketing",
         "contact": contact,
         "subject": "حراج بهاره",
-        "body_text": "سلام مریم",
+        "body_text": "سلام {{ first_name }}",
         "body_html": HTML,
     }
     values.update(extra)
@@ -58,6 +58,7 @@ def test_marketing_email_has_both_parts_and_one_click_unsubscribe(
     html = message.get_body(("html",)).get_content()
     assert text == f"سلام مریم\n\n-- \n{https}\n"
     assert 'href="https://shop.example.ir/sale?a=1&amp;b=2"' in html
+    assert "<p>سلام مریم</p>" in html
     row.refresh_from_db()
     assert row.provider_message_id == message["Message-ID"]
 

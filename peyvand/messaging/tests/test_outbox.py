@@ -87,3 +87,10 @@ def test_placeholders_are_escaped_in_html_only() -> None:
         render_placeholders("<p>سلام {{ first_name }}</p>", values, html=True)
         == "<p>سلام &lt;b&gt;سارا&lt;/b&gt;</p>"
     )
+
+
+def test_placeholders_are_names_only_never_template_tags() -> None:
+    text = "{% load static %}{{ first_name|upper }} {{ unknown }}{{ first_name }}"
+    assert render_placeholders(text, {"first_name": "سارا"}, html=False) == (
+        "{% load static %}{{ first_name|upper }} سارا"
+    )

@@ -233,3 +233,18 @@ def test_expired_send_is_settled_by_a_local_id_lookup() -> None:
     assert gateway.delivered == {str(reached.pk): 1, str(lost.pk): 1}
     assert OutboxMessage.objects.get(pk=reached.pk).provider_message_id == "p1"
     assert OutboxMessage.objects.get(pk=lost.pk).provider_message_id == "p2"
+
+
+def test_sms_placeholders_are_filled_at_send_time(
+    gateway: MemoryGateway, consenting_contact: Any
+) -> None:
+    contact = consenting_contact()
+    outbox_enqueue(
+        purpose="otp:name",
+        channel="sms",
+        recipient="09121234567",
+        contact=contact,
+        body_text="{{ first_name }} عزیز، کد شما ۱۲۳",
+    )
+    outbox_deliver(gateway=gateway)
+    assert [text for _to, text, _id in gateway.sent] == ["مریم عزیز، کد شما ۱۲۳"]
