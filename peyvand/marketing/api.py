@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.api.common import PageOut, cursor_page
+from peyvand.contacts.selectors import contacts_filtered
 
 from .models import Segment
 from .selectors import (
@@ -85,10 +88,14 @@ class MemberOut(Schema):
     company_id: int | None
 
 
-class ContactIdsIn(Schema):
+class ContactsIn(Schema):
+    """Which contacts: ``contact_ids`` (each one the caller may see), or ``filters`` as the
+    contacts list takes them (``q``, ``stage``, ``city``, ``tag``, ``owner``, ``cf_<key>``…)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    contact_ids: list[int] = Field(..., min_length=1, max_length=10_000)
+    contact_ids: list[int] | None = Field(None, min_length=1, max_length=10_000)
+    filters: dict[str, str] | None = None
 
 
 class ChangedOut(Schema):
@@ -196,11 +203,23 @@ def list_members(
 
 
 def _change(
-    request: AuthenticatedRequest, segment_id: int, ids: list[int], *, add: bool
+    request: AuthenticatedRequest, segment_id: int, payload: ContactsIn, *, add: bool
 ) -> dict[str, int]:
     require_permission(request.user, "write", "marketing")
     segment = _segment(request, segment_id)
-    contacts: QuerySet[Any] = contacts_by_ids(request.user, ids)
+    if (payload.contact_ids is None) == (payload.filters is None):
+        raise ValidationError(
+            {
+                "contact_ids": [
+                    ValidationError(_("Send either contact_ids or filters."), code="required")
+                ]
+            }
+        )
+    contacts: QuerySet[Any] = (
+        contacts_by_ids(request.user, payload.contact_ids)
+        if payload.contact_ids is not None
+        else contacts_filtered(request.user, payload.filters or {})
+    )
     service = segment_add_contacts if add else segment_remove_contacts
     changed = service(actor=request.user, segment=segment, contacts=contacts)
     return {"changed": changed, "count": segment_count(segment, user=request.user)}
@@ -210,10 +229,11 @@ def _change(
     "/segments/{segment_id}/members", response=ChangedOut, summary="Add contacts to a list"
 )
 def add_members(
-    request: AuthenticatedRequest, segment_id: int, payload: ContactIdsIn
+    request: AuthenticatedRequest, segment_id: int, payload: ContactsIn
 ) -> dict[str, int]:
-    """Static lists only; every id must be a contact the caller may see (else 422)."""
-    return _change(request, segment_id, payload.contact_ids, add=True)
+    """Static lists only; every id must be a contact the caller may see (else 422); a
+    filter adds the matching contacts the caller may see."""
+    return _change(request, segment_id, payload, add=True)
 
 
 @router.post(
@@ -222,6 +242,6 @@ def add_members(
     summary="Remove contacts from a list",
 )
 def remove_members(
-    request: AuthenticatedRequest, segment_id: int, payload: ContactIdsIn
+    request: AuthenticatedRequest, segment_id: int, payload: ContactsIn
 ) -> dict[str, int]:
-    return _change(request, segment_id, payload.contact_ids, add=False)
+    return _change(request, segment_id, payload, add=False)

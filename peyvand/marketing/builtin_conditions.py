@@ -32,6 +32,7 @@ from peyvand.contacts.selectors import normalize_city, search_terms
 
 from .conditions import (
     DATE_OPERATORS,
+    DAY_OPERATORS,
     IN_OPERATORS,
     ConditionForm,
     ConditionKind,
@@ -43,6 +44,7 @@ from .conditions import (
     days_field,
     in_q,
     register_condition,
+    shown_for,
     yes_no,
 )
 
@@ -121,8 +123,12 @@ class OwnerForm(ConditionForm):
         label=_("operator"),
         choices=[*IN_OPERATORS, ("none", _("has no owner"))],
     )
-    values = forms.ModelMultipleChoiceField(
-        label=_("owners"), queryset=User.objects.filter(is_active=True), required=False
+    values = shown_for(
+        forms.ModelMultipleChoiceField(
+            label=_("owners"), queryset=User.objects.filter(is_active=True), required=False
+        ),
+        "in",
+        "not_in",
     )
 
     def clean(self) -> dict[str, Any]:
@@ -147,8 +153,9 @@ class CompanyForm(ConditionForm):
             ("none", _("has no company")),
         ],
     )
-    company = forms.ModelChoiceField(
-        label=_("company"), queryset=Company.objects.none(), required=False
+    company = shown_for(
+        forms.ModelChoiceField(label=_("company"), queryset=Company.objects.none(), required=False),
+        "is",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -238,8 +245,20 @@ class CustomFieldConditionForm(ConditionForm):
         ],
     )
     # Any JSON value (text, number, list): checked against the field's type in ``clean``.
-    value = forms.Field(label=_("value"), required=False, widget=forms.TextInput)
-    days = days_field()
+    value = shown_for(
+        forms.Field(label=_("value"), required=False, widget=forms.TextInput),
+        "equals",
+        "contains",
+        "eq",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "after",
+        "before",
+        "in",
+    )
+    days = shown_for(days_field(), *DAY_OPERATORS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

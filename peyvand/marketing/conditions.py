@@ -126,15 +126,31 @@ DATE_OPERATORS = [
 
 
 def days_field(required: bool = False) -> forms.IntegerField:
-    return forms.IntegerField(label=_("days"), min_value=1, max_value=36_500, required=required)
+    # A text input, not type=number: browsers refuse Persian digits there; int() takes them.
+    return forms.IntegerField(
+        label=_("days"),
+        min_value=1,
+        max_value=36_500,
+        required=required,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr", "size": 5}),
+    )
+
+
+def shown_for(form_field: forms.Field, *operators: str) -> forms.Field:
+    """Mark a parameter as used only by ``operators``: the rule builder hides it otherwise."""
+    form_field.widget.attrs["data-when"] = " ".join(operators)
+    return form_field
+
+
+DAY_OPERATORS = ("within_last_days", "more_than_days_ago")
 
 
 class DateConditionForm(ConditionForm):
     """A date compared with a fixed (Jalali or Gregorian) day or with "N days ago"."""
 
     operator = forms.ChoiceField(label=_("operator"), choices=DATE_OPERATORS)
-    date = JalaliDateField(label=_("date"), required=False)
-    days = days_field()
+    date = shown_for(JalaliDateField(label=_("date"), required=False), "after", "before")
+    days = shown_for(days_field(), *DAY_OPERATORS)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

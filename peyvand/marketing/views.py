@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -57,6 +58,12 @@ from .services import (
 PREVIEW_SIZE = 20
 # The contacts list's filters, carried to "add to a static list".
 CONTACT_FILTER_KEYS = ("q", "owner", "stage", "tag", "city", "province", "source", "company")
+
+
+def _partial(template: str, context: dict[str, Any]) -> HttpResponse:
+    """An htmx fragment, rendered without the page's context processors (no navigation or
+    notification queries for a piece of a page)."""
+    return HttpResponse(render_to_string(template, context))
 
 
 def _visible_segment(request: AuthenticatedRequest, segment_id: int) -> Segment:
@@ -174,9 +181,7 @@ def builder_row(request: AuthenticatedRequest) -> HttpResponse:
     require_permission(request.user, "write", "marketing")
     parent = str(request.GET.get("parent", ""))[:20]
     row = ConditionRow(id=new_id("c"), parent=parent, kind="", form=None)
-    return render(
-        request, "marketing/_condition_row.html", {"row": row, "kind_groups": kind_choices()}
-    )
+    return _partial("marketing/_condition_row.html", {"row": row, "kind_groups": kind_choices()})
 
 
 @login_required
@@ -185,7 +190,7 @@ def builder_group(request: AuthenticatedRequest) -> HttpResponse:
     require_permission(request.user, "write", "marketing")
     group = GroupRow(id=new_id("g"), match="any")
     group.rows = [ConditionRow(id=new_id("c"), parent=group.id, kind="", form=None)]
-    return render(request, "marketing/_group.html", {"group": group, "kind_groups": kind_choices()})
+    return _partial("marketing/_group.html", {"group": group, "kind_groups": kind_choices()})
 
 
 @login_required
@@ -195,9 +200,10 @@ def builder_params(request: AuthenticatedRequest) -> HttpResponse:
     prefix = str(request.GET.get("prefix", ""))
     if not prefix.isalnum() or len(prefix) > 20:
         raise Http404
-    form = params_form(str(request.GET.get(f"{prefix}-kind", "")), prefix, request.user)
+    kind = request.GET.get("kind", request.GET.get(f"{prefix}-kind", ""))
+    form = params_form(str(kind), prefix, request.user)
     row = ConditionRow(id=prefix, parent="", kind="", form=form)
-    return render(request, "marketing/_params.html", {"row": row})
+    return _partial("marketing/_params.html", {"row": row, "oob": True})
 
 
 @login_required
@@ -209,9 +215,9 @@ def builder_count(request: AuthenticatedRequest) -> HttpResponse:
     try:
         rules = clean_rules(raw_rules, user=request.user)
     except ValidationError:
-        return render(request, "marketing/_live_count.html", {"incomplete": True})
+        return _partial("marketing/_live_count.html", {"incomplete": True})
     count = rules_members(rules, user=request.user).count()
-    return render(request, "marketing/_live_count.html", {"count": count})
+    return _partial("marketing/_live_count.html", {"count": count})
 
 
 @login_required
@@ -219,7 +225,7 @@ def segment_count_view(request: AuthenticatedRequest, segment_id: int) -> HttpRe
     require_permission(request.user, "read", "marketing")
     segment = _visible_segment(request, segment_id)
     count = segment_count(segment, user=request.user)
-    return render(request, "marketing/_live_count.html", {"count": count, "plain": True})
+    return _partial("marketing/_live_count.html", {"count": count, "plain": True})
 
 
 @login_required

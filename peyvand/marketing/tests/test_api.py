@@ -160,3 +160,8 @@ def test_listing_segments_costs_the_same_for_many(marketer: Any) -> None:
     for index in range(5):
         post_json(client, "/segments", {"name": f"بخش {index}"})
     assert queries() == few
+
+
+def test_the_openapi_document_describes_segments(marketer: Any) -> None:
+    document = get(token_client(marketer), "/openapi.json").json()
+    assert "/api/v1/segments/{segment_id}/members" in document["paths"]

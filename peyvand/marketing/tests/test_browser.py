@@ -47,6 +47,16 @@ def test_a_marketer_builds_a_segment_with_two_conditions(page: Any, live_server:
     second.locator("select[name$='-values']").select_option(["customer"])
     page.wait_for_selector('#live-count [data-count="2"]')
 
+    # A date condition shows the date for "on or after" and the days for "in the last N days".
+    page.click("#add-condition")
+    third = page.locator(".rule-row").nth(2)
+    third.locator(".rule-kind").select_option("contact.created")
+    third.locator("select[name$='-operator']").select_option("within_last_days")
+    assert third.locator("[data-param='date']").is_hidden()
+    third.locator("input[name$='-days']").fill("۳۰")
+    page.wait_for_selector('#live-count [data-count="2"]')
+    third.locator(".rule-remove").click()
+
     page.click("#segment-save")
     page.wait_for_selector('#segment-count[data-count="2"]')
     for contact in customers:

@@ -133,6 +133,7 @@ def test_cleaned_rules_are_stored_normalized() -> None:
             "conditions": [
                 condition("contact.city", operator="equals", value="  كرمان "),
                 condition("contact.created", operator="after", date="۱۴۰۴/۱۲/۰۱"),
+                condition("activity.inactive", days="۳۰"),
             ]
         }
     )
@@ -141,6 +142,7 @@ def test_cleaned_rules_are_stored_normalized() -> None:
         "conditions": [
             {"kind": "contact.city", "params": {"operator": "equals", "value": "کرمان"}},
             {"kind": "contact.created", "params": {"operator": "after", "date": "2026-02-20"}},
+            {"kind": "activity.inactive", "params": {"days": 30}},
         ],
     }
 

@@ -226,3 +226,17 @@ def test_the_demo_seeds_valid_persian_segments_once() -> None:
         == Contact.objects.filter(city="تهران", lifecycle_stage__in=["customer", "loyal"]).count()
     )
     assert seed_marketing_demo() == 0
+
+
+def test_members_fail_closed_for_anonymous_and_inactive_users(
+    make_user: Callable[..., Any],
+) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    make_contact()
+    segment = dynamic()
+    inactive = make_user(role=Role.ADMIN, is_active=False)
+    assert segment_count(segment) == 1
+    assert segment_count(segment, user=AnonymousUser()) == 0
+    assert segment_count(segment, user=inactive) == 0
+    assert list(segments_visible_to(AnonymousUser())) == []

@@ -126,8 +126,9 @@ def test_builder_pieces(marketer: Any, client_as: Callable[[Any], Client]) -> No
     group = client.get("/marketing/segments/builder/group/").content.decode()
     assert 'value="g:g' in group
     params = client.get(
-        "/marketing/segments/builder/params/", {"prefix": "c9", "c9-kind": "contact.created"}
+        "/marketing/segments/builder/params/", {"prefix": "c9", "kind": "contact.created"}
     ).content.decode()
+    assert params.startswith('<div id="params-c9"') and 'hx-swap-oob="true"' in params
     assert 'name="c9-operator"' in params and 'name="c9-date"' in params
     assert 'name="c9-days"' in params
 
@@ -215,3 +216,40 @@ def segment_members_all(contact: Any = None) -> Any:
     from peyvand.contacts.models import Contact
 
     return Contact.objects.filter(pk=contact.pk) if contact else Contact.objects.all()
+
+
+def test_dates_are_shown_and_typed_in_jalali(
+    make_user: Callable[..., Any], client_as: Callable[[Any], Client]
+) -> None:
+    farsi_marketer = make_user(role=Role.MARKETING, language="fa")
+    segment = dynamic(
+        condition("contact.created", operator="after", date="2026-02-20"), actor=farsi_marketer
+    )
+    client = client_as(farsi_marketer)
+    with translation.override("fa"):
+        edit = client.get(f"/marketing/segments/{segment.pk}/edit/").content.decode()
+        page = client.get(f"/marketing/segments/{segment.pk}/").content.decode()
+    assert 'value="۱۴۰۴/۱۲/۰۱"' in edit
+    assert "۱۴۰۴/۱۲/۰۱" in page
+
+
+def test_the_live_count_costs_the_same_however_many_contacts(
+    marketer: Any, client_as: Callable[[Any], Client]
+) -> None:
+    client = client_as(marketer)
+    make_contact(city="تهران", lifecycle_stage="customer", owner=marketer)
+
+    captured_last: list[Any] = []
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.post("/marketing/segments/builder/count/", builder_post())
+        captured_last[:] = captured.captured_queries
+        return len(captured)
+
+    few = queries()
+    for _ in range(10):
+        make_contact(city="تهران", lifecycle_stage="customer", owner=marketer)
+    assert queries() == few
+    # The session, the user, the visibility setting and the count itself: nothing per row.
+    assert few == 4, [q["sql"][:90] for q in captured_last]
