@@ -32,6 +32,13 @@ from ..journey_models import EntryPolicy, Journey, JourneyStep, StepKind, Trigge
 from ..rules import clean_rules
 
 MAX_STEPS = 60
+
+
+def number_input() -> forms.TextInput:
+    # A text input, not type=number: browsers refuse Persian digits there; int() takes them.
+    return forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr", "size": 5})
+
+
 CATEGORY_CHOICES = [
     ("marketing", gettext_lazy("Marketing (needs consent)")),
     ("transactional", gettext_lazy("Service message")),
@@ -74,9 +81,16 @@ class SendSmsForm(StyledForm):
 
 
 class WaitForm(StyledForm):
-    days = forms.IntegerField(label=gettext_lazy("days"), min_value=0, max_value=3650, initial=1)
+    days = forms.IntegerField(
+        widget=number_input(), label=gettext_lazy("days"), min_value=0, max_value=3650, initial=1
+    )
     hours = forms.IntegerField(
-        label=gettext_lazy("hours"), min_value=0, max_value=23, required=False, initial=0
+        widget=number_input(),
+        label=gettext_lazy("hours"),
+        min_value=0,
+        max_value=23,
+        required=False,
+        initial=0,
     )
 
     def clean(self) -> dict[str, Any]:
@@ -90,12 +104,16 @@ class WaitForm(StyledForm):
 class CreateTaskForm(StyledForm):
     title = forms.CharField(label=gettext_lazy("task title"), max_length=200)
     due_days = forms.IntegerField(
-        label=gettext_lazy("due in (days)"), min_value=0, max_value=365, initial=1
+        widget=number_input(),
+        label=gettext_lazy("due in (days)"),
+        min_value=0,
+        max_value=365,
+        initial=1,
     )
 
 
 class AssignOwnerForm(StyledForm):
-    owner = forms.IntegerField(label=gettext_lazy("owner"))
+    owner = forms.IntegerField(widget=number_input(), label=gettext_lazy("owner"))
 
     def clean_owner(self) -> int:
         from peyvand.accounts.models import User
@@ -147,7 +165,9 @@ class NoParams(StyledForm):
 
 
 class FormSubmittedForm(StyledForm):
-    web_form = forms.IntegerField(label=gettext_lazy("web form (empty: any)"), required=False)
+    web_form = forms.IntegerField(
+        widget=number_input(), label=gettext_lazy("web form (empty: any)"), required=False
+    )
 
 
 class StageChangedForm(StyledForm):
@@ -165,7 +185,11 @@ class SurveyAnsweredForm(StyledForm):
         initial="csat",
     )
     max_score = forms.IntegerField(
-        label=gettext_lazy("score at most (empty: any)"), min_value=0, max_value=10, required=False
+        widget=number_input(),
+        label=gettext_lazy("score at most (empty: any)"),
+        min_value=0,
+        max_value=10,
+        required=False,
     )
 
 
@@ -193,7 +217,9 @@ class AnniversaryForm(StyledForm):
 
 
 class InactivityForm(StyledForm):
-    days = forms.IntegerField(label=gettext_lazy("days"), min_value=1, max_value=3650, initial=90)
+    days = forms.IntegerField(
+        widget=number_input(), label=gettext_lazy("days"), min_value=1, max_value=3650, initial=90
+    )
 
 
 TRIGGER_FORMS: dict[str, type[forms.Form]] = {

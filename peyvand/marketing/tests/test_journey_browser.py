@@ -31,6 +31,12 @@ def test_a_marketer_builds_and_activates_a_journey(page: Any, live_server: Any) 
     page.fill("#id_name", "خوش‌آمد سرنخ‌ها")
     page.select_option("#id_trigger_kind", "contact_created")
 
+    def settled() -> None:
+        # htmx wires new content up after it settles.
+        page.wait_for_function(
+            "[...document.querySelectorAll('#steps [hx-get]')].every(el => el['htmx-internal-data'])"
+        )
+
     def add(kind: str) -> Any:
         before = page.locator("#steps > .step-card").count()
         page.select_option("#add-kind", kind)
@@ -38,15 +44,23 @@ def test_a_marketer_builds_and_activates_a_journey(page: Any, live_server: Any) 
         page.wait_for_function(
             f"document.querySelectorAll('#steps > .step-card').length === {before + 1}"
         )
+        settled()
         return page.locator("#steps > .step-card").nth(before)
 
     wait = add("wait")
-    wait.locator("input[name$='-days']").fill("2")
+    wait.locator("input[name$='-days']").fill("۲")  # Persian digits are numbers too
     branch = add("branch")
+    # A segment condition first (its inputs load in place), then the run's own test.
+    branch.locator(".branch-condition").select_option("contact.city")
+    branch.locator("input[name$='c-value']").wait_for()
     branch.locator(".branch-condition").select_option("journey.purchased_since_entry")
+    page.wait_for_function(
+        "!document.querySelector('#steps .step-card[data-kind=branch] input[name$=\"c-value\"]')"
+    )
     branch.locator("[data-side='yes'] .add-kind").select_option("add_tag")
     branch.locator("[data-side='yes'] .add-step").click()
     page.wait_for_selector("[data-side='yes'] .step-card")
+    settled()
     branch.locator("[data-side='yes'] .step-card input[name$='-tag']").fill("خریدار")
     sms = add("send_sms")
     sms.locator("textarea[name$='-body']").fill("سلام {{ first_name }}")
@@ -57,6 +71,7 @@ def test_a_marketer_builds_and_activates_a_journey(page: Any, live_server: Any) 
     page.wait_for_selector("#journey-status[data-status='draft']")
     journey = Journey.objects.get()
     assert [item["kind"] for item in journey.definition["steps"]] == ["wait", "send_sms", "branch"]
+    assert journey.definition["steps"][0]["params"] == {"days": 2, "hours": 0}
     assert journey.definition["steps"][2]["yes"] == [
         {"kind": "add_tag", "params": {"tag": "خریدار"}}
     ]
