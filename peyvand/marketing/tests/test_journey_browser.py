@@ -32,9 +32,10 @@ def test_a_marketer_builds_and_activates_a_journey(page: Any, live_server: Any) 
     page.select_option("#id_trigger_kind", "contact_created")
 
     def settled() -> None:
-        # htmx wires new content up after it settles.
+        # htmx wires new content up a moment after it appears (and marks what it wired).
         page.wait_for_function(
-            "[...document.querySelectorAll('#steps [hx-get]')].every(el => el['htmx-internal-data'])"
+            "[...document.querySelectorAll('#steps [hx-get]')]"
+            ".every(el => el['htmx-internal-data'])"
         )
 
     def add(kind: str) -> Any:
