@@ -92,3 +92,12 @@ class SegmentMembership(models.Model):
 
 # Campaign models live in their own module; imported here so Django registers them.
 from .campaign_models import Campaign, CampaignRecipient, CampaignVariant  # noqa: E402, F401
+
+# Journeys live in their own module; importing them here registers the models with the app.
+from .journey_models import (  # noqa: E402, F401
+    Journey,
+    JourneyCursor,
+    JourneyRun,
+    JourneyRunLog,
+    JourneyStep,
+)

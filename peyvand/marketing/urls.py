@@ -24,3 +24,7 @@ urlpatterns: list[URLPattern] = [
 from .campaigns.urls import urlpatterns as campaign_urlpatterns  # noqa: E402
 
 urlpatterns += campaign_urlpatterns
+# Journeys (workflow automation) live in their own package.
+from .journeys.urls import urlpatterns as journey_urlpatterns  # noqa: E402
+
+urlpatterns += journey_urlpatterns

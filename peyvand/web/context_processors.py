@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("timeline:task_list", _("Tasks"), "check2-square"),
         ("service:sla_report", _("Reports"), "bar-chart-line"),
         ("marketing:segment_list", _("Marketing"), "megaphone"),
+        ("marketing:journey_list", _("Journeys"), "diagram-3"),
         ("knowledge:article_list", _("Knowledge base"), "journal-bookmark"),
     ]
     path = request.path
