@@ -31,6 +31,7 @@ Area = Literal[
     "articles",
     "orders",
     "settings",
+    "marketing",
 ]
 Action = Literal["read", "write", "delete"]
 
@@ -47,6 +48,7 @@ AREAS: tuple[Area, ...] = (
     "articles",
     "orders",
     "settings",
+    "marketing",
 )
 
 _WORKING_AREAS: frozenset[str] = frozenset({"contacts", "companies", "timeline", "tasks"})
@@ -59,6 +61,9 @@ _SALES_READ: frozenset[str] = frozenset({"leads", "deals", "products", "pipeline
 # Orders mostly arrive from shops and imports; everyone reads them, managers and sellers
 # (who take orders by phone) write them, managers delete.
 _ORDERS: frozenset[str] = frozenset({"orders"})
+# Segments (and later campaigns): everyone reads them (members are still scoped to the
+# contacts each user may see); marketing and managers build and delete them.
+_MARKETING: frozenset[str] = frozenset({"marketing"})
 
 # role -> action -> areas
 ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
@@ -68,27 +73,27 @@ ROLE_GRANTS: dict[str, dict[str, frozenset[str]]] = {
         "delete": frozenset(AREAS),
     },
     Role.MANAGER: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
-        "write": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
-        "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets", "orders"},
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS | _MARKETING,
+        "write": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS | _MARKETING,
+        "delete": _WORKING_AREAS | {"leads", "deals", "products", "tickets", "orders"} | _MARKETING,
     },
     Role.SALES: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS | _MARKETING,
         "write": _WORKING_AREAS | {"leads", "deals"} | _SERVICE | _ORDERS,
         "delete": frozenset({"tasks"}),
     },
     Role.SUPPORT: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS | _MARKETING,
         "write": _WORKING_AREAS | _SERVICE | _ARTICLES,
         "delete": frozenset({"tasks"}),
     },
     Role.MARKETING: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
-        "write": _WORKING_AREAS | {"leads"},
-        "delete": frozenset({"tasks"}),
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS | _MARKETING,
+        "write": _WORKING_AREAS | {"leads"} | _MARKETING,
+        "delete": frozenset({"tasks"}) | _MARKETING,
     },
     Role.READ_ONLY: {
-        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS,
+        "read": _WORKING_AREAS | _SALES_READ | _SERVICE | _ARTICLES | _ORDERS | _MARKETING,
         "write": frozenset(),
         "delete": frozenset(),
     },

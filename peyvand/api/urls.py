@@ -10,6 +10,10 @@ from peyvand.contacts.api import router as contacts_router
 from peyvand.contacts.merge_api import router as merge_router
 from peyvand.intelligence.sentiment.api import router as sentiment_router
 from peyvand.knowledge.api import router as knowledge_router
+from peyvand.marketing.api import router as marketing_router
+from peyvand.marketing.campaigns.api import router as campaigns_router
+from peyvand.marketing.journeys.api import router as journeys_router
+from peyvand.messaging.api import router as messaging_router
 from peyvand.sales.api import router as sales_router
 from peyvand.service.api import router as service_router
 from peyvand.timeline.api import router as timeline_router
@@ -38,5 +42,9 @@ api.add_router("/", service_router)
 api.add_router("/", knowledge_router)
 api.add_router("/", commerce_router)
 api.add_router("/", sentiment_router)
+api.add_router("/", marketing_router)
+api.add_router("/", campaigns_router)
+api.add_router("/", journeys_router)
+api.add_router("/", messaging_router)
 
 urlpatterns = [api.urls]

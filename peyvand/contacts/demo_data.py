@@ -320,6 +320,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
     from peyvand.commerce.demo_data import seed_commerce_demo
 
     seed_commerce_demo(seed=seed, contacts=people)
+    from peyvand.marketing.demo_data import seed_marketing_demo
+
+    with transaction.atomic():
+        seed_marketing_demo()
     return report
 
 

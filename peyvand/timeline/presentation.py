@@ -71,6 +71,12 @@ VERB_LABELS: dict[str, tuple[Promise, str]] = {
     "order.status_changed": (_("Order status changed"), "arrow-left-right"),
     "order.cancelled": (_("Order cancelled"), "bag-x"),
     "order.refunded": (_("Refund"), "arrow-counterclockwise"),
+    "segment.contact_added": (_("Added to a marketing list"), "list-check"),
+    "segment.contact_removed": (_("Removed from a marketing list"), "list"),
+    "journey.entered": (_("Entered a journey"), "diagram-3"),
+    "message.email": (_("Email sent"), "envelope-arrow-up"),
+    "message.sms": (_("SMS sent"), "chat-dots"),
+    "message.resend": (_("Message queued to send again"), "arrow-repeat"),
 }
 _EDITED = (_("Changed"), "pencil")
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from peyvand.accounts.permissions import has_permission
 from peyvand.intelligence.dashboard import may_view_insights
 
 
@@ -27,6 +28,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ("timeline:task_list", _("Tasks"), "check2-square"),
         ("service:sla_report", _("Reports"), "bar-chart-line"),
         ("intelligence:insights", _("Insights"), "graph-up"),
+        ("marketing:segment_list", _("Marketing"), "megaphone"),
+        ("marketing:journey_list", _("Journeys"), "diagram-3"),
         ("knowledge:article_list", _("Knowledge base"), "journal-bookmark"),
     ]
     if not may_view_insights(user):
@@ -39,5 +42,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav_items.append({"url": url, "label": label, "icon": icon, "active": active})
     return {
         "nav_items": nav_items,
+        "can_write_marketing": has_permission(user, "write", "marketing"),
         "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
     }
