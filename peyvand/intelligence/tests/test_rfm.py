@@ -255,11 +255,13 @@ def test_the_page_costs_the_same_queries_for_more_customers(
 def test_segments_download_as_csv(client: Any, admin_user: User) -> None:
     buy(make_contact(actor=admin_user), days_ago=2, total=1_000_000)
     rfm_compute(as_of=timezone.now(), window_days=365)
+    admin_user.language = "en"  # pages follow the user's language
+    admin_user.save(update_fields=["language"])
     client.force_login(admin_user)
     with translation.override("en"):
         response = client.get("/insights/rfm/?download=segments")
-    assert response.status_code == 200
-    text = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
     lines = text.strip().splitlines()
     assert lines[0].startswith("Segment,Customers")
     assert len(lines) == 1 + len(RfmSegment)
