@@ -3,14 +3,13 @@
 ``GET /duplicates?kind=contacts|companies`` lists open pairs the caller sees both sides of;
 ``POST /duplicates/{kind}/{id}/dismiss`` marks a pair as different records;
 ``POST /merges/{kind}`` merges records (the first id survives, ``choices`` picks values);
-``POST /merges/{kind}/{id}/undo`` undoes a merge. The same services as the pages do the work,
-so permissions, locking and the timeline event are the same whichever door is used.
+``POST /merges/{kind}/{id}/undo`` undoes a merge. The pages' ``KINDS`` (the same services)
+do the work, so permissions, locking and the timeline event are the same whichever door is
+used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db.models import QuerySet
@@ -19,57 +18,21 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from peyvand.accounts.models import User
-from peyvand.accounts.permissions import Area, require_permission
+from peyvand.accounts.permissions import require_permission
 from peyvand.accounts.request import AuthenticatedRequest
 
-from .company_merging import companies_merge, company_merge_undo
 from .duplicates import Reason
-from .merging import contact_merge_undo, contacts_merge, duplicate_dismiss
+from .merge_views import KINDS, _Kind
+from .merging import duplicate_dismiss
 from .models import (
-    CompanyDuplicateCandidate,
-    CompanyMerge,
-    ContactMerge,
-    DuplicateCandidate,
     DuplicateStatus,
-    MergeRecord,
     QueuedPair,
 )
-from .selectors import companies_visible_to, contacts_visible_to
 
 router = Router(tags=["duplicates"])
 
 Kind = Literal["contacts", "companies"]
 MAX_MERGE = 5  # records in one merge, as on the merge page
-
-
-@dataclass(frozen=True)
-class _Spec:
-    area: Area
-    pairs: type[DuplicateCandidate] | type[CompanyDuplicateCandidate]
-    visible: Callable[[User], QuerySet[Any]]
-    merge: Callable[..., MergeRecord]
-    merges: type[ContactMerge] | type[CompanyMerge]
-    undo: Callable[..., Any]
-
-
-SPECS: dict[str, _Spec] = {
-    "contacts": _Spec(
-        area="contacts",
-        pairs=DuplicateCandidate,
-        visible=contacts_visible_to,
-        merge=contacts_merge,
-        merges=ContactMerge,
-        undo=contact_merge_undo,
-    ),
-    "companies": _Spec(
-        area="companies",
-        pairs=CompanyDuplicateCandidate,
-        visible=companies_visible_to,
-        merge=companies_merge,
-        merges=CompanyMerge,
-        undo=company_merge_undo,
-    ),
-}
 
 
 class ReasonOut(Schema):
@@ -133,10 +96,10 @@ def _pair_out(kind: str, pair: QueuedPair) -> dict[str, Any]:
     }
 
 
-def _open_pairs(spec: _Spec, user: User) -> QuerySet[Any]:
+def _open_pairs(spec: _Kind, user: User) -> QuerySet[Any]:
     """Open pairs whose two records the user may both see (a pair reveals nothing else)."""
     visible = spec.visible(user).values("pk")
-    return spec.pairs._default_manager.filter(
+    return spec.candidates._default_manager.filter(
         status=DuplicateStatus.OPEN, first__in=visible, second__in=visible
     )
 
@@ -145,7 +108,7 @@ def _open_pairs(spec: _Spec, user: User) -> QuerySet[Any]:
 def list_duplicates(
     request: AuthenticatedRequest, filters: Query[PairFilters]
 ) -> list[dict[str, Any]]:
-    spec = SPECS[filters.kind]
+    spec = KINDS[filters.kind]
     require_permission(request.user, "read", spec.area)
     pairs = _open_pairs(spec, request.user).order_by("-score", "id")[: filters.limit]
     return [_pair_out(filters.kind, pair) for pair in pairs]
@@ -157,7 +120,7 @@ def list_duplicates(
     summary="Mark a pair as different records",
 )
 def dismiss_duplicate(request: AuthenticatedRequest, kind: Kind, pair_id: int) -> dict[str, Any]:
-    spec = SPECS[kind]
+    spec = KINDS[kind]
     require_permission(request.user, "write", spec.area)
     pair = _open_pairs(spec, request.user).filter(pk=pair_id).first()
     if pair is None:
@@ -167,7 +130,7 @@ def dismiss_duplicate(request: AuthenticatedRequest, kind: Kind, pair_id: int) -
 
 @router.post("/merges/{kind}", response={201: MergeOut}, summary="Merge records")
 def merge_records(request: AuthenticatedRequest, kind: Kind, payload: MergeIn) -> Status[Any]:
-    spec = SPECS[kind]
+    spec = KINDS[kind]
     require_permission(request.user, "delete", spec.area)
     ids = list(dict.fromkeys(payload.ids))
     found = {record.pk: record for record in spec.visible(request.user).filter(pk__in=ids)}
@@ -181,13 +144,13 @@ def merge_records(request: AuthenticatedRequest, kind: Kind, payload: MergeIn) -
     )
     return Status(
         201,
-        {"merge_id": merge.pk, "survivor_id": merge.survivor_id, "merged_ids": merge.merged_ids},  # type: ignore[attr-defined]
+        {"merge_id": merge.pk, "survivor_id": merge.survivor_id, "merged_ids": merge.merged_ids},
     )
 
 
 @router.post("/merges/{kind}/{merge_id}/undo", response=UndoOut, summary="Undo a merge")
 def undo_merge(request: AuthenticatedRequest, kind: Kind, merge_id: int) -> dict[str, Any]:
-    spec = SPECS[kind]
+    spec = KINDS[kind]
     require_permission(request.user, "delete", spec.area)
     merge = spec.merges._default_manager.filter(pk=merge_id).first()
     if merge is None or not spec.visible(request.user).filter(pk=merge.survivor_id).exists():

@@ -63,6 +63,7 @@ class _Kind:
     prefetch: tuple[str, ...]
     merges: type[ContactMerge] | type[CompanyMerge]
     undo: Callable[..., Any]  # the undo service: (*, actor, merge) -> the survivor
+    merge: Callable[..., Any]  # the merge service: (*, actor, survivor, others, choices)
 
 
 KINDS = {
@@ -76,6 +77,7 @@ KINDS = {
         prefetch=("first__phones", "second__phones"),
         merges=ContactMerge,
         undo=contact_merge_undo,
+        merge=contacts_merge,
     ),
     "companies": _Kind(
         area="companies",
@@ -87,6 +89,7 @@ KINDS = {
         prefetch=(),
         merges=CompanyMerge,
         undo=company_merge_undo,
+        merge=companies_merge,
     ),
 }
 
