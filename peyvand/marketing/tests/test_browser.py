@@ -33,6 +33,7 @@ def test_a_marketer_builds_a_segment_with_two_conditions(page: Any, live_server:
     page.wait_for_url(f"{live_server.url}/")
     page.click("text=بازاریابی")
     page.click("#new-segment")
+    page.wait_for_load_state()  # htmx binds its triggers on DOMContentLoaded
     page.fill("#id_name", "مشتریان تهران")
 
     first = page.locator(".rule-row").nth(0)

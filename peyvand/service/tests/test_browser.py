@@ -48,6 +48,7 @@ def test_an_agent_answers_from_the_inbox_with_a_canned_response(
     row.locator("a").first.click()
 
     page.wait_for_selector("#reply-form")
+    page.wait_for_load_state()  # the canned-reply picker is bound on DOMContentLoaded
     page.select_option("#canned-picker", label="پیگیری مرسوله")
     text = page.input_value("#reply-body")
     assert text == f"سلام نسرین، مرسوله #{ticket.pk} پیگیری شد."

@@ -41,6 +41,8 @@ def test_a_marketer_creates_and_launches_an_sms_campaign(page: Any, live_server:
     page.fill("#id_a_body_text", "{{ first_name }} عزیز، یلدا مبارک!")
     page.click("#save-campaign")
     page.wait_for_selector("#campaign-name")
+    # htmx binds its triggers on DOMContentLoaded; a change fired before that is lost.
+    page.wait_for_load_state()
     campaign = Campaign.objects.get()
 
     page.select_option("#preview-contact", str(nagar.pk))
