@@ -279,6 +279,10 @@ PEYVAND_SMS_TIMEOUT_SECONDS = float(os.environ.get("PEYVAND_SMS_TIMEOUT_SECONDS"
 
 # Customer intelligence: RFM is scored over purchases of the last N days (recomputed daily).
 PEYVAND_RFM_WINDOW_DAYS = int(os.environ.get("PEYVAND_RFM_WINDOW_DAYS", "365"))
+# Lifetime value (BG/NBD + Gamma-Gamma, refitted daily): the horizon it is summed over and
+# the yearly rate future Rials are discounted at (Iranian inflation makes 0 misleading).
+PEYVAND_CLV_HORIZON_DAYS = int(os.environ.get("PEYVAND_CLV_HORIZON_DAYS", "365"))
+PEYVAND_CLV_ANNUAL_DISCOUNT_RATE = float(os.environ.get("PEYVAND_CLV_ANNUAL_DISCOUNT_RATE", "0.3"))
 # Sentiment of customer text: a dotted path to a class with analyze(texts) (see
 # peyvand/intelligence/sentiment/base.py); the built-in Persian lexicon analyzer by default.
 PEYVAND_SENTIMENT_ANALYZER = os.environ.get(

@@ -331,6 +331,13 @@ def _purchases(request: AuthenticatedRequest, contact: Contact) -> dict[str, Any
     return contact_purchases(request.user, contact)
 
 
+def _intelligence(request: AuthenticatedRequest, contact: Contact) -> dict[str, Any]:
+    """RFM, lifetime value, churn risk and next best products (intelligence sits above)."""
+    from peyvand.intelligence.selectors import contact_intelligence
+
+    return contact_intelligence(request.user, contact)
+
+
 @login_required
 def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
     require_permission(request.user, "read", "contacts")
@@ -360,6 +367,7 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
         "duplicates": _open_duplicates(request, contact),
         **_deals_and_tickets(request, contact),
         "purchases": _purchases(request, contact),
+        "intelligence": _intelligence(request, contact),
         "can_write": has_permission(request.user, "write", "contacts"),
         "can_delete": has_permission(request.user, "delete", "contacts"),
         **timeline_context(

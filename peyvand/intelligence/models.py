@@ -86,5 +86,6 @@ class CustomerRfm(models.Model):
 
 
 from .dashboard_models import PinnedChart  # noqa: E402  (the home page's pins)
+from .value_models import ClvRun, CustomerValue  # noqa: E402  (lifetime value)
 
-__all__ = ["CustomerRfm", "PinnedChart", "RfmRun", "RfmSegment"]
+__all__ = ["ClvRun", "CustomerRfm", "CustomerValue", "PinnedChart", "RfmRun", "RfmSegment"]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Avg, Count, F, QuerySet, Sum
 
 from peyvand.accounts.models import User
+from peyvand.accounts.permissions import has_permission
+from peyvand.contacts.models import Contact
 from peyvand.contacts.selectors import contacts_visible_to
 
 from .models import CustomerRfm, RfmRun, RfmSegment
@@ -107,3 +111,35 @@ def rfm_overview(user: User) -> RfmOverview:
         .order_by("-count", "previous_segment", "segment")[:MOVEMENT_ROWS]
     ]
     return overview
+
+
+def contact_intelligence(user: User, contact: Contact) -> dict[str, Any]:
+    """What the contact 360 page shows of a contact the user may see: the RFM segment, the
+    predicted lifetime value with its band, P(alive) and expected purchases. These figures
+    reveal what the customer spent, so they follow the orders permission."""
+    if not has_permission(user, "read", "orders"):
+        return {"can_read": False}
+    # One query for every stored score of the contact (reverse one-to-ones).
+    scored = Contact.objects.select_related("rfm", "lifetime_value__run").get(pk=contact.pk)
+    rfm = _stored(scored, "rfm")
+    value = _stored(scored, "lifetime_value")
+    figures: dict[str, Any] = {"can_read": True, "rfm": rfm, "value": value}
+    if value is not None:
+        from .dashboard import display_value
+
+        figures["alive_percent"] = round(100 * value.probability_alive)
+        figures["alive_text"] = display_value(100 * value.probability_alive, "percent")
+        figures["expected"] = [
+            (30, f"{value.expected_purchases_30:.1f}"),
+            (90, f"{value.expected_purchases_90:.1f}"),
+            (365, f"{value.expected_purchases_365:.1f}"),
+        ]
+    return figures
+
+
+def _stored(contact: Contact, relation: str) -> Any:
+    """The contact's related score row, or ``None`` when it was not computed."""
+    try:
+        return getattr(contact, relation)
+    except ObjectDoesNotExist:
+        return None

@@ -54,7 +54,7 @@ SERVICE = _("Support")
 SALES = _("Sales")
 
 
-def _choice_form(choices: Any) -> type[ConditionForm]:
+def choice_form(choices: Any) -> type[ConditionForm]:
     class ChoiceInForm(ConditionForm):
         operator = forms.ChoiceField(label=_("operator"), choices=IN_OPERATORS)
         values = forms.MultipleChoiceField(label=_("values"), choices=choices)
@@ -480,7 +480,7 @@ BUILTIN_KINDS = (
         "contact.lifecycle_stage",
         _("Lifecycle stage"),
         CONTACT,
-        _choice_form(LifecycleStage.choices),
+        choice_form(LifecycleStage.choices),
         _field_in("lifecycle_stage"),
         10,
     ),
@@ -488,7 +488,7 @@ BUILTIN_KINDS = (
         "contact.source",
         _("Source"),
         CONTACT,
-        _choice_form(Source.choices),
+        choice_form(Source.choices),
         _field_in("source"),
         11,
     ),
@@ -496,7 +496,7 @@ BUILTIN_KINDS = (
         "contact.gender",
         _("Gender"),
         CONTACT,
-        _choice_form(Gender.choices),
+        choice_form(Gender.choices),
         _field_in("gender"),
         12,
     ),
@@ -505,7 +505,7 @@ BUILTIN_KINDS = (
         "contact.language",
         _("Preferred language"),
         CONTACT,
-        _choice_form(CONTACT_LANGUAGES),
+        choice_form(CONTACT_LANGUAGES),
         _language_q,
         14,
     ),

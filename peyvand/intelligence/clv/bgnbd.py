@@ -212,8 +212,9 @@ def fit_bgnbd(
     mean_age = float(np.average(t_age, weights=counts))
 
     def objective(log_parameters: FloatArray) -> tuple[float, FloatArray]:
-        parameters = np.exp(log_parameters)
         with np.errstate(all="ignore"):
+            # The optimiser may try huge steps: an overflow here is an infinite objective.
+            parameters = np.exp(log_parameters)
             value, gradient = _log_likelihood_terms(parameters, x, t_x, t_age)
             negative = -float(counts @ value) / total
             negative_gradient = -(gradient @ counts) / total

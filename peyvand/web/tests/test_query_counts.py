@@ -167,8 +167,9 @@ def test_contact_360(client_for: Any, seller: User) -> None:
     assert len(page.context["tasks"]) == 20
     assert len(page.context["events"]) == 30
     # + the open merges and the open duplicate pairs of this contact, and its deals and
-    # tickets (each: the visibility level, then the rows), and its orders and purchase summary
-    assert (small, large) == (20, 20)
+    # tickets (each: the visibility level, then the rows), its orders and purchase summary,
+    # and its stored RFM and lifetime value (one query)
+    assert (small, large) == (21, 21)
 
 
 def test_contact_timeline_fragment(client_for: Any, seller: User) -> None:
