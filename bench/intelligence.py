@@ -14,8 +14,9 @@ orders are cancelled or pending), then times
 - the customer flows of the last 12 Jalali months (retention, churn, repeat purchases,
   new and reactivated customers, cohorts; one statement), for an administrator;
 - every chart of the insights dashboard for an administrator (all the KPIs);
-- CLV, when ``peyvand.intelligence.clv`` provides ``bench_hook(print)`` (the hook the CLV
-  work fills in; skipped with a note until then),
+- lifetime value: the per-customer purchase summary in SQL, the BG/NBD + Gamma-Gamma fit,
+  scoring every customer (with the 10–90 % band), and ``clv_compute()`` as the daily job
+  runs it (all of these, plus storing one row per customer),
 
 and prints seconds for each, the ratio to the baseline, and the sizes of the tables.
 Data is kept between runs (``--fresh`` rebuilds it).
@@ -114,21 +115,35 @@ def build(customers: int, per_customer: int) -> None:
         started = time.perf_counter()
         orders = customers * per_customer
         # random()² skews buying towards the first customers (a long tail buys once or
-        # never); times are uniform over three years, amounts from 100,000 to 50 M Rials.
+        # never). Each customer is active in a window of their own, as real ones are: they
+        # start at a point of the last three years (u1, from a hash of their id) and stay an
+        # exponential time with a mean of a year (u2), cut off at now; their orders are
+        # uniform in that window. Amounts from 100,000 to 50 M Rials.
         cursor.execute(
             f"""
             INSERT INTO {quote(Order._meta.db_table)}
                 ({", ".join(quote(column) for column in columns)}, contact_id, source,
                  external_id, number, status, placed_at, subtotal, total, created_at,
                  updated_at, purchased_at)
-            SELECT {placeholders}, %s + floor(%s * random() ^ 2)::bigint, 'bench', g::text,
-                   g::text,
+            SELECT {placeholders}, c, 'bench', g::text, g::text,
                    CASE WHEN g %% 20 = 0 THEN 'cancelled' WHEN g %% 20 = 1 THEN 'pending'
                         WHEN g %% 50 = 2 THEN 'partially_refunded' ELSE 'completed' END,
-                   now() - random() * interval '1095 days',
+                   now() - (start_days - random() * LEAST(start_days, life_days))
+                           * interval '1 day',
                    t, t, now(), now(), now()
-            FROM (SELECT g, (100000 + floor(random() * 49900000))::bigint AS t
-                  FROM generate_series(1, %s) AS g) AS numbers
+            FROM (
+                SELECT g, c, t, 1095 * u1 AS start_days, -365 * ln(u2) AS life_days
+                FROM (
+                    SELECT g, c, t,
+                           ((c * 2654435761) %% 1000003 + 1) / 1000004.0 AS u1,
+                           ((c * 40503) %% 999983 + 1) / 999984.0 AS u2
+                    FROM (
+                        SELECT g, %s + floor(%s * random() ^ 2)::bigint AS c,
+                               (100000 + floor(random() * 49900000))::bigint AS t
+                        FROM generate_series(1, %s) AS g
+                    ) AS drawn
+                ) AS hashed
+            ) AS numbers
             """,
             [*values, first_id, span, orders],
         )
@@ -163,20 +178,28 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
     from peyvand.accounts.models import Role, User
     from peyvand.commerce.models import PURCHASE_STATUSES, Order
     from peyvand.commerce.selectors import orders_visible_to
     from peyvand.contacts.models import Contact
+    from peyvand.intelligence.clv import fit_models, score
     from peyvand.intelligence.dashboard import CHARTS, KpiData, parse_filters
     from peyvand.intelligence.kpis import MonthRange, customer_flows, retention_rate
+    from peyvand.intelligence.lifetime_value import (
+        clv_compute,
+        customer_summary,
+        purchase_summary_rows,
+    )
     from peyvand.intelligence.rfm import rfm_compute
 
     call_command("migrate", interactive=False, verbosity=0)
     if args.fresh:
         with connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE intelligence_customerrfm, intelligence_rfmrun, commerce_order, "
+                "TRUNCATE intelligence_customerrfm, intelligence_rfmrun, "
+                "intelligence_customervalue, intelligence_clvrun, commerce_order, "
                 "contacts_contact CASCADE"
             )
     if not Order.objects.filter(source="bench").exists():
@@ -232,13 +255,33 @@ def main() -> None:
         return f"{len(built)} charts"
 
     total += timed("every dashboard chart, 12 months (admin)", dashboard, baseline)
-    try:
-        from peyvand.intelligence.clv import bench_hook  # type: ignore[attr-defined]
-    except ImportError:
-        print("  CLV: not on this branch (peyvand.intelligence.clv.bench_hook fills it in)")
-    else:
-        total += timed("CLV (bench_hook)", lambda: bench_hook(print), baseline)
     print(f"  {'RFM + KPIs':<46} {total:8.2f} s   x{total / baseline:.1f} the baseline")
+
+    # Lifetime value: the parts one by one, then the product's whole daily run.
+    parts: dict[str, Any] = {}
+
+    def summary_rows() -> str:
+        parts["rows"] = purchase_summary_rows(timezone.now())
+        return f"{len(parts['rows'].contact_ids):,} customers"
+
+    def fit() -> str:
+        parts["summary"] = customer_summary(parts["rows"], timezone.localdate())
+        parts["models"] = fit_models(parts["summary"])
+        model = parts["models"].bgnbd
+        return f"r {model.r:.3f}, alpha {model.alpha:.3f}, a {model.a:.3f}, b {model.b:.3f}"
+
+    def scoring() -> str:
+        scores = score(parts["summary"], parts["models"])
+        return f"mean P(alive) {scores.probability_alive.mean():.3f}"
+
+    timed("CLV: per-customer summary in SQL", summary_rows, baseline)
+    timed("CLV: BG/NBD + Gamma-Gamma fit", fit, baseline)
+    timed("CLV: score every customer (with the band)", scoring, baseline)
+    timed(
+        "CLV fit + scoring + storing (clv_compute)",
+        lambda: f"{clv_compute().customers:,} customers stored",
+        baseline,
+    )
 
     print("sizes:")
     with connection.cursor() as cursor:
@@ -246,6 +289,7 @@ def main() -> None:
             "contacts_contact",
             "commerce_order",
             "intelligence_customerrfm",
+            "intelligence_customervalue",
         ):
             cursor.execute(
                 "SELECT pg_size_pretty(pg_total_relation_size(%s)), "

@@ -43,6 +43,10 @@ HORIZONS_DAYS = (30, 90, 365)
 MIN_CUSTOMERS = 20
 MIN_REPEAT_CUSTOMERS = 5
 WRITE_CHUNK = 20_000
+# The four BG/NBD and three Gamma-Gamma parameters describe the population; a random sample
+# of this many customers pins them to well under 1 % (their standard errors shrink as
+# 1/sqrt(n)), so a million-customer shop fits in the time of a 200k one. Everyone is scored.
+FIT_SAMPLE = 200_000
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ def clv_compute(
         )
         return _finish(run, began)
     try:
-        models = fit_models(summary)
+        models = fit_models(fitting_sample(summary, FIT_SAMPLE))
     except (ValueError, ArithmeticError) as error:
         logger.warning("CLV fit failed: %s", error)
         run.message = f"The models could not be fitted: {error}"[:300]
@@ -173,6 +177,7 @@ def clv_compute(
             else None
         ),
         "time_unit_days": TIME_UNIT_DAYS,
+        "fitted_customers": min(len(summary), FIT_SAMPLE),
     }
     with transaction.atomic():
         # One run at a time: a second one waits here, then replaces the first's values.
@@ -188,6 +193,22 @@ def clv_compute(
         run.seconds = round(time.perf_counter() - began, 3)
         run.save(update_fields=["seconds"])
     return run
+
+
+def fitting_sample(summary: CustomerSummary, size: int, seed: int = 0) -> CustomerSummary:
+    """``summary`` itself when it has at most ``size`` customers, else a seeded random
+    sample of ``size`` of them (the same customers on every run with the same data)."""
+    if len(summary) <= size:
+        return summary
+    chosen = np.sort(np.random.default_rng(seed).choice(len(summary), size=size, replace=False))
+    return CustomerSummary(
+        customer_ids=summary.customer_ids[chosen],
+        frequency=summary.frequency[chosen],
+        recency=summary.recency[chosen],
+        age=summary.age[chosen],
+        monetary_value=summary.monetary_value[chosen],
+        time_unit_days=summary.time_unit_days,
+    )
 
 
 def _finish(run: ClvRun, began: float) -> ClvRun:

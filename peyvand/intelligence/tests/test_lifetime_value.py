@@ -13,11 +13,13 @@ import pytest
 from peyvand.commerce.models import Order, OrderStatus
 from peyvand.contacts.models import Contact
 from peyvand.contacts.tests.factories import make_contact
-from peyvand.intelligence.clv import fit_models, score, summarize_transactions
+from peyvand.intelligence import lifetime_value
+from peyvand.intelligence.clv import CustomerSummary, fit_models, score, summarize_transactions
 from peyvand.intelligence.lifetime_value import (
     MIN_CUSTOMERS,
     clv_compute,
     customer_summary,
+    fitting_sample,
     purchase_summary_rows,
 )
 from peyvand.intelligence.models import ClvRun, CustomerValue
@@ -203,3 +205,23 @@ def test_a_rerun_replaces_every_value_and_drops_customers_without_purchases() ->
     assert value.clv is not None and value.clv > 0
     assert value.clv_low is not None and value.clv_high is not None
     assert value.clv_low <= value.clv_high
+
+
+def test_the_fit_uses_a_fixed_random_sample_of_a_large_base_and_scores_everyone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    summary = CustomerSummary.from_arrays(
+        frequency=np.arange(10.0), recency=np.arange(10.0), age=np.full(10, 20.0)
+    )
+    assert fitting_sample(summary, 10) is summary
+    sample = fitting_sample(summary, 4)
+    assert len(sample) == 4
+    assert set(sample.customer_ids.tolist()) <= set(range(10))
+    assert sample.frequency.tolist() == sample.recency.tolist()  # rows stay together
+    assert fitting_sample(summary, 4).customer_ids.tolist() == sample.customer_ids.tolist()
+
+    _customers(MIN_CUSTOMERS + 20, repeat=True)
+    monkeypatch.setattr(lifetime_value, "FIT_SAMPLE", MIN_CUSTOMERS + 10)
+    run = clv_compute(as_of=AS_OF)
+    assert run.parameters["fitted_customers"] == MIN_CUSTOMERS + 10
+    assert CustomerValue.objects.filter(run=run).count() == MIN_CUSTOMERS + 20
