@@ -8,41 +8,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 
 from peyvand.accounts.models import Role, Team, User
-from peyvand.contacts.models import Contact
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.intelligence.clv.dashboard import nice_edges
-from peyvand.intelligence.models import ClvRun, CustomerRfm, CustomerValue, RfmRun
+from peyvand.intelligence.models import ClvRun
+from peyvand.intelligence.tests.factories import make_clv_run, make_customer_value, make_rfm
 
 pytestmark = pytest.mark.django_db
 FILTERS = "?start=1405/01&end=1405/03"
 
 
-def _value(contact: Contact, run: ClvRun, clv: int, alive: float = 0.8) -> CustomerValue:
-    return CustomerValue.objects.create(
-        contact=contact,
-        run=run,
-        repeat_purchases=2,
-        expected_purchases_30=0.25,
-        expected_purchases_90=0.7,
-        expected_purchases_365=2.4,
-        probability_alive=alive,
-        expected_spend=clv // 3,
-        clv=clv,
-        clv_low=clv // 2,
-        clv_high=clv * 2,
-    )
-
-
 @pytest.fixture
 def run() -> ClvRun:
-    return ClvRun.objects.create(
-        as_of=datetime.datetime(2026, 5, 1, 12, tzinfo=datetime.UTC),
-        horizon_days=365,
-        annual_discount_rate=0.3,
-    )
+    return make_clv_run(as_of=datetime.datetime(2026, 5, 1, 12, tzinfo=datetime.UTC))
 
 
 @pytest.mark.parametrize(
@@ -65,19 +45,8 @@ def test_the_360_page_shows_rfm_lifetime_value_and_p_alive(
 ) -> None:
     seller = make_user(role=Role.SALES, language="en")
     customer = make_contact(owner=seller, first_name="مینا")
-    rfm_run = RfmRun.objects.create(as_of=timezone.now(), window_days=365)
-    CustomerRfm.objects.create(
-        contact=customer,
-        run=rfm_run,
-        last_purchase_at=timezone.now(),
-        frequency=4,
-        monetary=9_000_000,
-        recency_score=5,
-        frequency_score=4,
-        monetary_score=5,
-        segment="champions",
-    )
-    _value(customer, run, clv=12_345_670, alive=0.873)
+    make_rfm(customer, "champions", (5, 4, 5), frequency=4, monetary=9_000_000)
+    make_customer_value(customer, clv=12_345_670, alive=0.873, run=run)
 
     with translation.override("en"):
         response = logged_in(seller).get(f"/contacts/{customer.pk}/")
@@ -109,8 +78,8 @@ def test_dashboard_clv_tile_and_distribution_cover_only_the_viewers_customers(
     north_seller = make_user(role=Role.SALES, teams=(north,))
     south_seller = make_user(role=Role.SALES, teams=(south,))
     for amount in (1_000_000, 3_000_000, 5_000_000):
-        _value(make_contact(owner=north_seller), run, clv=amount)
-    _value(make_contact(owner=south_seller), run, clv=900_000_000)
+        make_customer_value(make_contact(owner=north_seller), clv=amount, run=run)
+    make_customer_value(make_contact(owner=south_seller), clv=900_000_000, run=run)
     manager = make_user(role=Role.MANAGER, teams=(north,), language="en")
 
     with translation.override("en"):
