@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -73,6 +73,28 @@ def render_placeholders(template_text: str, values: Mapping[str, object], *, htm
         return escape(value) if html else value
 
     return _PLACEHOLDER_RE.sub(fill, template_text)
+
+
+class TemplatePart(NamedTuple):
+    """A piece of a message template: literal ``text``, or the placeholder ``name``."""
+
+    text: str
+    name: str | None
+
+
+def template_parts(template_text: str) -> list[TemplatePart]:
+    """The template as :func:`render_placeholders` reads it: literal text and placeholder
+    names in order (for renderers that fill the same placeholders elsewhere, e.g. in SQL)."""
+    parts: list[TemplatePart] = []
+    position = 0
+    for match in _PLACEHOLDER_RE.finditer(template_text):
+        if match.start() > position:
+            parts.append(TemplatePart(template_text[position : match.start()], None))
+        parts.append(TemplatePart("", match.group(1)))
+        position = match.end()
+    if position < len(template_text):
+        parts.append(TemplatePart(template_text[position:], None))
+    return parts
 
 
 def placeholder_values(message: OutboxMessage, **extra: object) -> dict[str, object]:
@@ -223,6 +245,8 @@ _COPY_COLUMNS = (
     "track_clicks",
     "next_attempt_at",
 )
+# What an ``outbox_enqueue_select`` query yields, in order.
+OUTBOX_SELECT_COLUMNS = _COPY_COLUMNS
 _COPY_DEFAULTS: dict[str, str | int] = {
     "status": MessageStatus.PENDING.value,
     "suppression_reason": "",
@@ -271,6 +295,26 @@ def _copy_chunk(chunk: list[OutgoingMessage], now: datetime.datetime) -> None:
             [*_COPY_DEFAULTS.values(), now],
         )
         cursor.execute("TRUNCATE outbox_incoming")
+
+
+def outbox_enqueue_select(*, select_sql: str, params: Sequence[Any]) -> int:
+    """Queue the rows a ``SELECT`` yields, in one ``INSERT … SELECT`` with conflicts on the
+    key ignored (PostgreSQL; messages personalized by the database itself). The ``SELECT``
+    gives the columns of :data:`OUTBOX_SELECT_COLUMNS` in that order, recipients already
+    normalized, purpose and subject within their lengths. Returns how many rows were
+    inserted."""
+    table = OutboxMessage._meta.db_table
+    columns = ", ".join(OUTBOX_SELECT_COLUMNS)
+    defaults = ", ".join(_COPY_DEFAULTS)
+    placeholders = ", ".join(["%s"] * (len(_COPY_DEFAULTS) + 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, {defaults}, created_at) "
+            f"SELECT q.*, {placeholders} FROM ({select_sql}) q "
+            "ON CONFLICT (purpose, channel, recipient) DO NOTHING",
+            [*_COPY_DEFAULTS.values(), timezone.now(), *params],
+        )
+        return max(cursor.rowcount, 0)
 
 
 def outbox_resend(*, actor: User, message: OutboxMessage) -> OutboxMessage:
