@@ -194,9 +194,12 @@ def popular_product_name() -> str:
     return popular[0].name if popular else ""
 
 
-def popular_products(limit: int = RECOMMENDATIONS_PER_CUSTOMER) -> list[Product]:
-    """The latest run's most popular products that are still active, best first."""
-    run = latest_run()
+def popular_products(
+    run: RecommendationRun | None = None, *, limit: int = RECOMMENDATIONS_PER_CUSTOMER
+) -> list[Product]:
+    """The most popular products of ``run`` (default: the latest) that are still active,
+    best first."""
+    run = run or latest_run()
     if run is None or not run.popular_product_ids:
         return []
     ranked = run.popular_product_ids
