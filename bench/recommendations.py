@@ -19,6 +19,13 @@ Then it splits at a cutoff (90 days before the end by default), fits on the line
 and prints hit-rate@10 of item-to-item and of the popularity baseline over the customers
 who bought on both sides, their ratio, and the time to fit and to recommend to everyone.
 
+With ``--database`` (``DATABASE_URL`` set to PostgreSQL) it also writes the customers,
+products, orders and lines to the database (``COPY``; kept between runs, ``--fresh``
+rebuilds them) and times, against a baseline measured in the same run (a plain ``SELECT``
+of every purchase line with its customer and time, fetched), the history query of
+``purchase_history`` and the whole stored run ``recommendations_compute()`` (read, fit,
+recommend, replace every customer's top 10).
+
 """
 
 from __future__ import annotations
@@ -118,6 +125,10 @@ def main() -> None:
     parser.add_argument("--test-days", type=float, default=90.0)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--database", action="store_true", help="also time the stored run in DATABASE_URL"
+    )
+    parser.add_argument("--fresh", action="store_true", help="rebuild the database's data")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -147,6 +158,187 @@ def main() -> None:
         f"seconds: fit similarity {result.fit_seconds:.2f}, recommend top {args.k} to every "
         f"customer {result.recommend_seconds:.2f}"
     )
+
+    if args.database:
+        time_stored_run(lines, line_order, args.products, fresh=args.fresh)
+
+
+SOURCE = "bench-recommendations"
+
+
+def write_database(lines: PurchaseLines, line_order: np.ndarray[Any, Any], products: int) -> None:
+    """Customers, products, orders and lines of the synthetic data, written with ``COPY``
+    (orders placed ``DAYS - day`` days before now)."""
+    import datetime
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.intelligence import _constant_columns
+    from peyvand.commerce.models import Order, OrderLine
+    from peyvand.contacts.models import Contact
+    from peyvand.sales.models import Product
+
+    quote = connection.ops.quote_name
+    customers = int(lines.customer_ids.max()) + 1
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        Product.objects.bulk_create(
+            [
+                Product(code=f"RB{number}", name=f"کالای {number}", price=100_000)
+                for number in range(products)
+            ]
+        )
+        product_ids = np.array(
+            sorted(
+                Product.objects.filter(code__startswith="RB").values_list("code", "pk"),
+                key=lambda pair: int(pair[0][2:]),
+            )
+        )[:, 1].astype(np.int64)
+        columns, values = _constant_columns(
+            Contact,
+            {"first_name", "last_name", "search_text", "name_key", "created_at", "updated_at"},
+        )
+        placeholders = ", ".join("%s" for _value in values)
+        cursor.execute(
+            f"""
+            INSERT INTO {quote(Contact._meta.db_table)}
+                ({", ".join(quote(column) for column in columns)}, first_name, last_name,
+                 search_text, name_key, created_at, updated_at)
+            SELECT {placeholders}, 'خریدار', 'شماره ' || g, 'خریدار ' || g, 'خریدار ' || g,
+                   now(), now()
+            FROM generate_series(1, %s) AS g ORDER BY g
+            """,
+            [*values, customers],
+        )
+        cursor.execute(f"SELECT MAX(id) FROM {quote(Contact._meta.db_table)}")
+        contact_base = int(cursor.fetchone()[0]) - customers + 1
+        order_count = int(line_order.max()) + 1
+        order_customer = np.zeros(order_count, dtype=np.int64)
+        order_day = np.zeros(order_count)
+        order_customer[line_order] = lines.customer_ids
+        order_day[line_order] = lines.days
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {quote(Order._meta.db_table)}")
+        order_base = int(cursor.fetchone()[0]) + 1
+        varying = {
+            "contact_id",
+            "source",
+            "external_id",
+            "status",
+            "placed_at",
+            "subtotal",
+            "total",
+            "created_at",
+            "updated_at",
+            "purchased_at",
+        }
+        columns, values = _constant_columns(Order, varying)
+        names = ", ".join(quote(column) for column in ["id", *columns, *sorted(varying)])
+        lines_per_order = np.bincount(line_order, minlength=order_count)
+        with cursor.copy(f"COPY {quote(Order._meta.db_table)} ({names}) FROM STDIN") as copy:
+            for number in range(order_count):
+                placed = now - datetime.timedelta(days=float(DAYS - order_day[number]))
+                amount = 100_000 * int(lines_per_order[number])
+                by_name = {
+                    "contact_id": contact_base + int(order_customer[number]),
+                    "created_at": now,
+                    "external_id": str(number),
+                    "placed_at": placed,
+                    "purchased_at": placed,
+                    "source": SOURCE,
+                    "status": "completed",
+                    "subtotal": amount,
+                    "total": amount,
+                    "updated_at": now,
+                }
+                copy.write_row(
+                    [order_base + number, *values, *(by_name[key] for key in sorted(varying))]
+                )
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+            [Order._meta.db_table, order_base + order_count],
+        )
+        line_columns = "order_id, position, product_id, sku, name, quantity, unit_price, total"
+        with cursor.copy(
+            f"COPY {quote(OrderLine._meta.db_table)} ({line_columns}) FROM STDIN"
+        ) as copy:
+            for order, product in zip(
+                (order_base + line_order).tolist(),
+                product_ids[lines.product_ids].tolist(),
+                strict=True,
+            ):
+                copy.write_row([order, 0, product, "", "کالا", 1, 100_000, 100_000])
+        cursor.execute("ANALYZE")
+        print(
+            f"  wrote {customers:,} customers, {order_count:,} orders, {len(lines):,} lines "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+
+
+def time_stored_run(
+    lines: PurchaseLines, line_order: np.ndarray[Any, Any], products: int, *, fresh: bool
+) -> None:
+    if "postgres" not in os.environ.get("DATABASE_URL", ""):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database for --database.")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from peyvand.commerce.models import PURCHASE_STATUSES, Order
+    from peyvand.intelligence.models import ProductRecommendation
+    from peyvand.intelligence.product_recommendations import (
+        purchase_history,
+        recommendations_compute,
+    )
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if fresh:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE intelligence_productrecommendation, intelligence_recommendationrun, "
+                "commerce_orderline, commerce_order, contacts_contact, sales_product CASCADE"
+            )
+    if not Order.objects.filter(source=SOURCE).exists():
+        print("database:")
+        write_database(lines, line_order, products)
+    statuses = ", ".join(f"'{status}'" for status in PURCHASE_STATUSES)
+
+    def baseline() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT o.contact_id, l.product_id, o.placed_at FROM commerce_orderline AS l "
+                "JOIN commerce_order AS o ON o.id = l.order_id "
+                f"WHERE o.status IN ({statuses}) AND l.product_id IS NOT NULL"
+            )
+            return f"{len(cursor.fetchall()):,} lines"
+
+    print("seconds (PostgreSQL, this machine):")
+    base = timed("baseline: SELECT every purchase line", baseline)
+    timed(
+        "history: GROUP BY customer, product (SQL)",
+        lambda: f"{len(purchase_history(timezone.now())):,} pairs",
+        base,
+    )
+
+    def stored() -> str:
+        run = recommendations_compute()
+        return f"top 10 of {run.customers:,} customers stored"
+
+    timed("recommendations_compute (read, fit, store)", stored, base)
+    print(f"  rows stored: {ProductRecommendation.objects.count():,}")
+
+
+def timed(name: str, run: Any, baseline: float | None = None) -> float:
+    started = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - started
+    ratio = f"   x{seconds / baseline:.1f} the baseline" if baseline else ""
+    print(f"  {name:<44} {seconds:7.2f} s{ratio}   ({result})")
+    return seconds
 
 
 if __name__ == "__main__":

@@ -40,15 +40,33 @@ class ProductRecommendation(models.Model):
     co-purchase similarity to what they bought, recency-weighted; or the product's
     popularity from 0 to 1 when ``is_popular``)."""
 
+    # A table derived from the orders and rewritten whole every day. Its foreign keys are
+    # not checked by the database: PostgreSQL checks them at commit, one lookup per key and
+    # row, which for a million rows took longer than the rest of the run together. Deleting
+    # a contact, product or run through Django still deletes their rows (CASCADE is Django's).
+    # Contacts are found through the unique (contact, rank) index, so no index of their own;
+    # runs are looked up by the rows, never the other way round.
     contact = models.ForeignKey(
         "contacts.Contact",
         on_delete=models.CASCADE,
         related_name="product_recommendations",
         verbose_name=_("contact"),
+        db_constraint=False,
+        db_index=False,
     )
-    run = models.ForeignKey(RecommendationRun, on_delete=models.CASCADE, related_name="+")
+    run = models.ForeignKey(
+        RecommendationRun,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     product = models.ForeignKey(
-        "sales.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("product")
+        "sales.Product",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("product"),
+        db_constraint=False,
     )
     rank = models.PositiveSmallIntegerField(_("rank"))
     score = models.FloatField(_("score"))

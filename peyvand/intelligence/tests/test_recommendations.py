@@ -175,3 +175,10 @@ def test_the_daily_job_is_scheduled(shop: dict[str, Any]) -> None:
     assert job.every_seconds == 24 * 3600
     job.run()
     assert RecommendationRun.objects.get().customers == 5
+
+
+def test_deleting_a_product_deletes_its_recommendations(shop: dict[str, Any]) -> None:
+    recommendations_compute(as_of=AS_OF)
+    shop["pen"].delete()
+    assert stored(shop["people"]["d"]) == [("BAG", 1, False), ("NOTE", 3, True)]
+    assert not ProductRecommendation.objects.filter(product_id=shop["pen"].pk).exists()
