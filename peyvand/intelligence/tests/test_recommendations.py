@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,6 +22,7 @@ from peyvand.intelligence.product_recommendations import (
     purchase_history,
     recommendations_compute,
     recommendations_compute_job,
+    recommendations_evaluate,
 )
 from peyvand.sales.models import Product
 from peyvand.web.scheduler import default_jobs
@@ -182,3 +185,32 @@ def test_deleting_a_product_deletes_its_recommendations(shop: dict[str, Any]) ->
     shop["pen"].delete()
     assert stored(shop["people"]["d"]) == [("BAG", 1, False), ("NOTE", 3, True)]
     assert not ProductRecommendation.objects.filter(product_id=shop["pen"].pk).exists()
+
+
+def test_evaluate_on_the_shops_own_orders(shop: dict[str, Any]) -> None:
+    # Trained on everything up to a day after the shop's orders. Maryam had a book, Sina a
+    # notebook (bought by Farid with a pen); after the cutoff Maryam buys the bag bought
+    # with books, Sina the pen: both in item-to-item's top 1. Popularity offers Maryam the
+    # notebook (three buyers) and Sina the book: no hit.
+    maryam, sina, farid = (make_contact(first_name=name) for name in ("مریم", "سینا", "فرید"))
+    early = PLACED - datetime.timedelta(days=30)
+    late = PLACED + datetime.timedelta(days=1, hours=12)
+    basket(maryam, [shop["book"]], placed_at=early)
+    basket(sina, [shop["notebook"]], placed_at=early)
+    basket(farid, [shop["notebook"], shop["pen"]], placed_at=early)
+    basket(maryam, [shop["bag"]], placed_at=late)
+    basket(sina, [shop["pen"]], placed_at=late)
+    as_of = PLACED + datetime.timedelta(days=2)
+    result = recommendations_evaluate(test_days=1, as_of=as_of, k=1)
+    assert result.train_pairs == 9 + 4
+    assert (result.item_to_item.customers, result.item_to_item.hits) == (2, 2)
+    assert (result.popularity.customers, result.popularity.hits) == (2, 0)
+
+
+def test_the_command_computes_and_evaluates(shop: dict[str, Any]) -> None:
+    output = io.StringIO()
+    call_command("recommendations", "compute", stdout=output)
+    assert output.getvalue().startswith("5 customers, 5 products")
+    output = io.StringIO()
+    call_command("recommendations", "evaluate", "--test-days", "30", stdout=output)
+    assert output.getvalue().startswith("hit-rate@10 over 0 customers")
