@@ -154,11 +154,7 @@ def recommendations_compute(
         _finish(run, began)
         ProductRecommendation.objects.all().delete()
         for start in range(0, len(result.customer_ids), WRITE_CHUNK):
-            insert_rows(
-                ProductRecommendation,
-                _rows(run.pk, result, slice(start, start + WRITE_CHUNK)),
-                need_ids=False,
-            )
+            _store(run.pk, result, slice(start, start + WRITE_CHUNK))
         run.seconds = round(time.perf_counter() - began, 3)
         run.save(update_fields=["seconds"])
     return run
@@ -170,30 +166,55 @@ def _finish(run: RecommendationRun, began: float) -> RecommendationRun:
     return run
 
 
-def _rows(run_id: int, result: Recommendations, part: slice) -> list[dict[str, Any]]:
+def _columns(result: Recommendations, part: slice) -> tuple[list[Any], ...]:
+    """(contact ids, product ids, ranks, scores, is_popular) of the stored rows of ``part``."""
     products = result.product_ids[part]
     customers = np.broadcast_to(result.customer_ids[part, np.newaxis], products.shape)
     ranks = np.broadcast_to(np.arange(1, products.shape[1] + 1), products.shape)
     present = products >= 0
-    columns = zip(
+    return (
         customers[present].tolist(),
         products[present].tolist(),
         ranks[present].tolist(),
         np.round(result.scores[part][present], 6).tolist(),
         result.is_popular[part][present].tolist(),
-        strict=True,
     )
-    return [
-        {
-            "contact_id": contact_id,
-            "run_id": run_id,
-            "product_id": product_id,
-            "rank": rank,
-            "score": score,
-            "is_popular": is_popular,
-        }
-        for contact_id, product_id, rank, score, is_popular in columns
-    ]
+
+
+def _store(run_id: int, result: Recommendations, part: slice) -> None:
+    """Insert the rows of ``part``. On PostgreSQL as one ``COPY`` text block: every value is
+    a plain number, so formatting a line per row is a third of the cost of ``insert_rows``'
+    row-by-row path (a million rows in a few seconds)."""
+    contacts, products, ranks, scores, popular = _columns(result, part)
+    if connection.vendor != "postgresql":
+        insert_rows(
+            ProductRecommendation,
+            [
+                {
+                    "contact_id": contact_id,
+                    "run_id": run_id,
+                    "product_id": product_id,
+                    "rank": rank,
+                    "score": score,
+                    "is_popular": is_popular,
+                }
+                for contact_id, product_id, rank, score, is_popular in zip(
+                    contacts, products, ranks, scores, popular, strict=True
+                )
+            ],
+            need_ids=False,
+        )
+        return
+    text = "".join(
+        f"{contact_id}\t{run_id}\t{product_id}\t{rank}\t{score!r}\t{'t' if is_popular else 'f'}\n"
+        for contact_id, product_id, rank, score, is_popular in zip(
+            contacts, products, ranks, scores, popular, strict=True
+        )
+    )
+    table = connection.ops.quote_name(ProductRecommendation._meta.db_table)
+    columns = "contact_id, run_id, product_id, rank, score, is_popular"
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write(text)
 
 
 def latest_run() -> RecommendationRun | None:

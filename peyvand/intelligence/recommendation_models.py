@@ -45,7 +45,8 @@ class ProductRecommendation(models.Model):
     # row, which for a million rows took longer than the rest of the run together. Deleting
     # a contact, product or run through Django still deletes their rows (CASCADE is Django's).
     # Contacts are found through the unique (contact, rank) index, so no index of their own;
-    # runs are looked up by the rows, never the other way round.
+    # runs and products are looked up from the rows, never the other way round (but when a
+    # product is deleted: one scan, rarely), and each index costs the daily rewrite time.
     contact = models.ForeignKey(
         "contacts.Contact",
         on_delete=models.CASCADE,
@@ -67,6 +68,7 @@ class ProductRecommendation(models.Model):
         related_name="+",
         verbose_name=_("product"),
         db_constraint=False,
+        db_index=False,
     )
     rank = models.PositiveSmallIntegerField(_("rank"))
     score = models.FloatField(_("score"))
