@@ -8,6 +8,7 @@ from peyvand.accounts.api import router as accounts_router
 from peyvand.commerce.api import router as commerce_router
 from peyvand.contacts.api import router as contacts_router
 from peyvand.contacts.merge_api import router as merge_router
+from peyvand.intelligence.recommendations.api import router as recommendations_router
 from peyvand.intelligence.sentiment.api import router as sentiment_router
 from peyvand.knowledge.api import router as knowledge_router
 from peyvand.marketing.api import router as marketing_router
@@ -42,6 +43,7 @@ api.add_router("/", service_router)
 api.add_router("/", knowledge_router)
 api.add_router("/", commerce_router)
 api.add_router("/", sentiment_router)
+api.add_router("/", recommendations_router)
 api.add_router("/", marketing_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", journeys_router)

@@ -338,6 +338,13 @@ def _intelligence(request: AuthenticatedRequest, contact: Contact) -> dict[str, 
     return contact_intelligence(request.user, contact)
 
 
+def _recommendations(request: AuthenticatedRequest, contact: Contact) -> Any:
+    """The contact's next best products (intelligence sits above contacts)."""
+    from peyvand.intelligence.selectors import contact_recommendations
+
+    return contact_recommendations(request.user, contact)
+
+
 @login_required
 def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpResponse:
     require_permission(request.user, "read", "contacts")
@@ -368,6 +375,7 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
         **_deals_and_tickets(request, contact),
         "purchases": _purchases(request, contact),
         "intelligence": _intelligence(request, contact),
+        "recommendations": _recommendations(request, contact),
         "can_write": has_permission(request.user, "write", "contacts"),
         "can_delete": has_permission(request.user, "delete", "contacts"),
         **timeline_context(

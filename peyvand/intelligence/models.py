@@ -86,6 +86,19 @@ class CustomerRfm(models.Model):
 
 
 from .dashboard_models import PinnedChart  # noqa: E402  (the home page's pins)
+from .recommendation_models import (  # noqa: E402  (next best products)
+    ProductRecommendation,
+    RecommendationRun,
+)
 from .value_models import ClvRun, CustomerValue  # noqa: E402  (lifetime value)
 
-__all__ = ["ClvRun", "CustomerRfm", "CustomerValue", "PinnedChart", "RfmRun", "RfmSegment"]
+__all__ = [
+    "ClvRun",
+    "CustomerRfm",
+    "CustomerValue",
+    "PinnedChart",
+    "ProductRecommendation",
+    "RecommendationRun",
+    "RfmRun",
+    "RfmSegment",
+]

@@ -12,8 +12,10 @@ from peyvand.accounts.models import User
 from peyvand.accounts.permissions import has_permission
 from peyvand.contacts.models import Contact
 from peyvand.contacts.selectors import contacts_visible_to
+from peyvand.sales.models import Product
 
-from .models import CustomerRfm, RfmRun, RfmSegment
+from .models import CustomerRfm, ProductRecommendation, RecommendationRun, RfmRun, RfmSegment
+from .product_recommendations import latest_run, popular_products
 from .rfm import SEGMENT_GRID, frequency_monetary
 
 MOVEMENT_ROWS = 15
@@ -143,3 +145,63 @@ def _stored(contact: Contact, relation: str) -> Any:
         return getattr(contact, relation)
     except ObjectDoesNotExist:
         return None
+
+
+@dataclass(frozen=True)
+class NextProduct:
+    """One recommended product of a contact, best first (``rank`` 1)."""
+
+    product: Product
+    rank: int
+    score: float
+    is_popular: bool
+
+
+@dataclass
+class ContactRecommendations:
+    """A contact's next best products: their own (co-purchase, filled by popularity) or,
+    for a contact who never bought, the best sellers (``is_popular_only``)."""
+
+    can_read: bool
+    products: list[NextProduct] = field(default_factory=list)
+    run: RecommendationRun | None = None
+    is_popular_only: bool = False
+
+
+def contact_recommendations(user: User, contact: Contact) -> ContactRecommendations:
+    """The next best products of ``contact`` as the 360 page and the API show them. They
+    reveal what the customer bought, so they follow the orders permission, and only a
+    contact the user may see has rows of their own (a hidden one gets the best sellers at
+    most). Products no longer sold are left out. One query when the contact has rows, else
+    two or three (the latest run, its popular products)."""
+    if not has_permission(user, "read", "orders"):
+        return ContactRecommendations(can_read=False)
+    rows = list(
+        ProductRecommendation.objects.filter(
+            contact=contact,
+            contact__in=contacts_visible_to(user).values("pk"),
+            product__is_active=True,
+        )
+        .select_related("product", "run")
+        .order_by("rank")
+    )
+    if rows:
+        return ContactRecommendations(
+            can_read=True,
+            products=[
+                NextProduct(row.product, position, row.score, row.is_popular)
+                for position, row in enumerate(rows, start=1)
+            ],
+            run=rows[0].run,
+        )
+    run = latest_run()
+    popular = popular_products(run) if run else []
+    return ContactRecommendations(
+        can_read=True,
+        products=[
+            NextProduct(product, position, 0.0, True)
+            for position, product in enumerate(popular, start=1)
+        ],
+        run=run,
+        is_popular_only=True,
+    )

@@ -163,6 +163,7 @@ def _messages(
     rows: list[tuple[int, str, int, str, str, dict[str, object] | None, str]],
     renderers: dict[int, VariantRenderer],
     today: datetime.date,
+    next_products: dict[int, str],
 ) -> Iterator[OutgoingMessage]:
     for contact_id, address, variant_id, first_name, last_name, custom, language in rows:
         values = placeholder_values(
@@ -172,6 +173,7 @@ def _messages(
             custom_fields=custom,
             language=language,
             today=today,
+            next_product=next_products.get(contact_id, ""),
         )
         rendered = renderers[variant_id].render(values)
         yield OutgoingMessage(
@@ -288,6 +290,18 @@ def campaign_queue_phase(campaign: Campaign, *, group: str, chunk_size: int = CH
     }
     today = timezone.localdate()
     plan = _sql_plan(campaign, variants, today)
+    # Next best products only when a variant names them: one query per chunk, and the
+    # best seller for contacts without their own looked up once.
+    uses_next_product = any(renderer.mentions_next_product for renderer in renderers.values())
+    best_seller = ""
+    if uses_next_product:
+        # Intelligence sits above marketing (it adds segment conditions), hence the import here.
+        from peyvand.intelligence.product_recommendations import (
+            next_product_names,
+            popular_product_name,
+        )
+
+        best_seller = popular_product_name()
     pending = (
         CampaignRecipient.objects.filter(campaign=campaign, group=group, variant__isnull=False)
         .exclude(address="")
@@ -324,8 +338,13 @@ def campaign_queue_phase(campaign: Campaign, *, group: str, chunk_size: int = CH
                         contact_id__in=RawSQL(f"SELECT r.contact_id {others_sql}", others_params)
                     ).values_list(*columns)
                 )
+            next_products = (
+                next_product_names([row[0] for row in rows], fallback=best_seller)
+                if uses_next_product
+                else {}
+            )
             outbox_enqueue_bulk(
-                messages=_messages(campaign, rows, renderers, today),
+                messages=_messages(campaign, rows, renderers, today, next_products),
                 chunk_size=chunk_size,
             )
             moved = Campaign.objects.filter(

@@ -1,12 +1,14 @@
 """Personalizing a campaign's message for one recipient: the placeholder values of a
-contact (names, today's Jalali date, custom fields, the unsubscribe link) filled in through
-the outbox's one placeholder renderer, and the SMS length in characters and parts."""
+contact (names, today's Jalali date, custom fields, their next best product, the
+unsubscribe link) filled in through the outbox's one placeholder renderer, and the SMS
+length in characters and parts."""
 
 from __future__ import annotations
 
 import datetime
 import functools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +30,18 @@ PLACEHOLDERS: list[tuple[str, Any]] = [
     ("{{ full_name }}", _("Full name")),
     ("{{ today }}", _("Today's date (Jalali)")),
     ("{{ custom.<key> }}", _("A custom field, by its key")),
+    ("{{ next_product }}", _("Next best product (a best seller for new customers)")),
     ("{{ unsubscribe_url }}", _("Unsubscribe link (email)")),
 ]
+
+
+_NEXT_PRODUCT_RE = re.compile(r"\{\{\s*next_product\s*\}\}")
+
+
+def mentions_next_product(*texts: str) -> bool:
+    """Whether any of ``texts`` uses ``{{ next_product }}`` (only then are recommendations
+    looked up)."""
+    return any(_NEXT_PRODUCT_RE.search(text) for text in texts)
 
 
 @functools.lru_cache(maxsize=64)
@@ -45,9 +57,12 @@ def placeholder_values(
     custom_fields: Mapping[str, Any] | None,
     language: str,
     today: datetime.date,
+    next_product: str = "",
 ) -> dict[str, object]:
     """The values one contact's message is filled from. Missing values are empty strings
-    (a placeholder never shows raw); dates follow the contact's language (Jalali for fa)."""
+    (a placeholder never shows raw); dates follow the contact's language (Jalali for fa);
+    ``next_product`` is the name of the contact's best next product
+    (``intelligence.product_recommendations.next_product_names``)."""
     custom = {
         str(key): ("" if value is None else value) for key, value in (custom_fields or {}).items()
     }
@@ -57,6 +72,7 @@ def placeholder_values(
         "full_name": f"{first_name or ''} {last_name or ''}".strip(),
         "today": _today_text(today, language),
         "custom": custom,
+        "next_product": next_product,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER if channel == MessageChannel.EMAIL else "",
     }
 
@@ -77,6 +93,10 @@ class VariantRenderer:
         self.subject = subject
         self.body_text = body_text
         self.body_html = body_html
+
+    @property
+    def mentions_next_product(self) -> bool:
+        return mentions_next_product(self.subject, self.body_text, self.body_html)
 
     def render(self, values: dict[str, object]) -> Rendered:
         return Rendered(

@@ -217,6 +217,19 @@ def campaign_preview(request: AuthenticatedRequest, campaign_id: int) -> HttpRes
         return render(request, "marketing/_campaign_preview.html", {"previews": []})
     from django.utils import timezone
 
+    variants = list(campaign.variants.order_by("position"))
+    renderers = [
+        VariantRenderer(
+            subject=variant.subject, body_text=variant.body_text, body_html=variant.body_html
+        )
+        for variant in variants
+    ]
+    next_product = ""
+    if any(renderer.mentions_next_product for renderer in renderers):
+        # Intelligence sits above marketing, hence the import here.
+        from peyvand.intelligence.product_recommendations import next_product_names
+
+        next_product = next_product_names([contact.pk])[contact.pk]
     values = placeholder_values(
         channel=campaign.channel,
         first_name=contact.first_name,
@@ -224,12 +237,11 @@ def campaign_preview(request: AuthenticatedRequest, campaign_id: int) -> HttpRes
         custom_fields=contact.custom_fields,
         language=contact.language,
         today=timezone.localdate(),
+        next_product=next_product,
     )
     previews = []
-    for variant in campaign.variants.order_by("position"):
-        rendered = VariantRenderer(
-            subject=variant.subject, body_text=variant.body_text, body_html=variant.body_html
-        ).render(values)
+    for variant, renderer in zip(variants, renderers, strict=True):
+        rendered = renderer.render(values)
         previews.append(
             {
                 "variant": variant,

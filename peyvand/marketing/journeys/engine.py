@@ -28,6 +28,7 @@ from peyvand.messaging.models import MessageChannel, OutboxMessage
 from peyvand.messaging.outbox import outbox_enqueue, render_placeholders
 from peyvand.timeline.models import Event
 
+from ..campaigns.personalize import mentions_next_product
 from ..journey_models import (
     Journey,
     JourneyRun,
@@ -82,14 +83,22 @@ def _purpose(run: JourneyRun, step: JourneyStep) -> str:
     return f"journey:{run.journey_id}:run:{run.pk}:step:{step.pk}"
 
 
-def _placeholders(run: JourneyRun, contact: Contact) -> dict[str, object]:
+def _placeholders(run: JourneyRun, contact: Contact, *texts: str) -> dict[str, object]:
+    """What ``texts`` (the step's subject, body, title) may name; the contact's next best
+    product is looked up only when one of them uses it."""
     year = jdatetime.date.fromgregorian(date=run.entered_at.astimezone(TEHRAN).date()).year
-    return {
+    values: dict[str, object] = {
         "first_name": contact.first_name,
         "last_name": contact.last_name,
         "full_name": contact.full_name,
         "discount_code": discount_code(contact.pk, year),
     }
+    if mentions_next_product(*texts):
+        # Intelligence sits above marketing, hence the import here.
+        from peyvand.intelligence.product_recommendations import next_product_names
+
+        values["next_product"] = next_product_names([contact.pk])[contact.pk]
+    return values
 
 
 def _address(contact: Contact, channel: str) -> str:
@@ -112,9 +121,10 @@ def _send(
         return StepResult(
             StepOutcome.SKIPPED, {"reason": "no_address", "channel": channel}, step.next_step
         )
-    values = _placeholders(run, contact)
-    body = render_placeholders(str(params.get("body", "")), values, html=False)
-    subject = render_placeholders(str(params.get("subject", "")), values, html=False)
+    body_template, subject_template = str(params.get("body", "")), str(params.get("subject", ""))
+    values = _placeholders(run, contact, body_template, subject_template)
+    body = render_placeholders(body_template, values, html=False)
+    subject = render_placeholders(subject_template, values, html=False)
     try:
         message = outbox_enqueue(
             purpose=_purpose(run, step),
@@ -228,7 +238,7 @@ def _execute(run: JourneyRun, step: JourneyStep, now: datetime.datetime) -> Step
             StepOutcome.YES if holds else StepOutcome.NO, {}, target or step.next_step
         )
     if kind == StepKind.CREATE_TASK:
-        values = _placeholders(run, contact)
+        values = _placeholders(run, contact, str(params.get("title", "")))
         task = task_create(
             actor=None,
             values={
