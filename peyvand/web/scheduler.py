@@ -24,6 +24,7 @@ def default_jobs() -> list[PeriodicJob]:
     from peyvand.contacts.merging import duplicates_scan
     from peyvand.feedback.surveys import surveys_send_pending
     from peyvand.integrations.imap import imap_poll_job
+    from peyvand.intelligence.churn_risk import churn_compute_job
     from peyvand.intelligence.lifetime_value import clv_compute_job
     from peyvand.intelligence.rfm import rfm_compute_job
     from peyvand.marketing.campaigns.launch import campaigns_run_due
@@ -47,6 +48,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob("support mailbox (IMAP)", 60, imap_poll_job),
         PeriodicJob("RFM scores", 24 * 3600, rfm_compute_job),
         PeriodicJob("lifetime value (BG/NBD, Gamma-Gamma)", 24 * 3600, clv_compute_job),
+        PeriodicJob("churn risk (gradient boosting)", 24 * 3600, churn_compute_job),
         PeriodicJob("outbox (email and SMS)", 5, outbox_deliver_job),
         PeriodicJob("campaigns (schedule, launch, A/B winner)", 30, campaigns_run_due),
         # New events, today's birthdays and due journey steps (each step its own transaction).

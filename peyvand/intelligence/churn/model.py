@@ -104,7 +104,13 @@ class ChurnModel:
         target = np.asarray(labels, dtype=np.int64)
         if len(np.unique(target)) != 2:
             raise ValueError("Both churned and retained customers are needed to fit.")
-        self.numeric_names = list(table.numeric)
+        # A column with no value at all (no survey answered by anyone yet) tells nothing,
+        # and the trees' binning cannot place it: it is left out.
+        self.numeric_names = [
+            name
+            for name, column in table.numeric.items()
+            if not np.isnan(np.asarray(column, dtype=np.float64)).all()
+        ]
         self.categories = {
             name: np.unique(np.asarray(column).astype(str))
             for name, column in table.categorical.items()

@@ -1,10 +1,20 @@
-"""Why a customer's churn risk is high: for each feature, how much their probability would
-drop if that one value were the population's typical one (the median; the most common
-category for text columns). The features with the largest drops are the customer's reasons.
+"""Why a customer's churn risk is high: each feature's share of the gap between the
+customer's probability and a typical customer's (the median of every numeric column, the
+most common category of text ones; the service takes the typical customer *who stayed*, so
+that reasons say how this customer differs from those who keep buying: in many shops the
+median customer has already gone), measured both ways and averaged:
 
-It is one extra prediction per feature over all customers (vectorised, in chunks), so a
-model with 20 features costs 21 predictions per customer, and it needs nothing from the
-model but its predictions.
+* *leave out*: how much the customer's probability drops when that one value is set to
+  the typical one;
+* *add alone*: how much a typical customer's probability rises when given that one value
+  of the customer's.
+
+Either alone misleads: a customer gone for 600 days with no purchase this year stays at
+0.99 whichever single value is made typical (every leave-out drop is near 0), while adding
+values alone misses what only counts together. Their mean is the Shapley value of the
+feature in the game of two players (the feature, the rest), and costs two predictions per
+feature and customer (vectorised, in chunks); it needs nothing from the model but its
+predictions. The features with the largest shares are the customer's reasons.
 """
 
 from __future__ import annotations
@@ -23,8 +33,9 @@ CHUNK_ROWS = 50_000
 
 @dataclass(frozen=True)
 class Contributions:
-    """``probability`` per customer and ``drop[i, j]``: how much customer i's probability
-    falls when feature j (``names[j]``) is set to ``reference[j]``."""
+    """``probability`` per customer and ``drop[i, j]``: how much of customer i's probability
+    (above a typical customer's) feature j (``names[j]``) accounts for; negative when the
+    feature lowers their risk."""
 
     names: list[str]
     reference: NDArray[np.float64]
@@ -73,14 +84,20 @@ def contributions(
     matrix = model.matrix(table)
     if reference is None:
         reference = reference_values(model, matrix)
+    typical = float(model.predict_matrix(reference[np.newaxis, :])[0])
     probability = np.empty(len(matrix))
     drop = np.zeros(matrix.shape)
     for start in range(0, len(matrix), CHUNK_ROWS):
         part = matrix[start : start + CHUNK_ROWS]
+        rows = slice(start, start + len(part))
         base = model.predict_matrix(part)
-        probability[start : start + len(part)] = base
-        for column, typical in enumerate(reference):
-            changed = part.copy()
-            changed[:, column] = typical
-            drop[start : start + len(part), column] = base - model.predict_matrix(changed)
+        probability[rows] = base
+        for column, value in enumerate(reference):
+            without = part.copy()
+            without[:, column] = value
+            alone = np.tile(reference, (len(part), 1))
+            alone[:, column] = part[:, column]
+            drop[rows, column] = 0.5 * (base - model.predict_matrix(without)) + 0.5 * (
+                model.predict_matrix(alone) - typical
+            )
     return Contributions(names=model.names, reference=reference, probability=probability, drop=drop)

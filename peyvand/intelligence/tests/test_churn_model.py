@@ -99,3 +99,15 @@ def test_on_telco_the_model_beats_the_usual_logistic_regression_figure() -> None
     assert len(labels) == 7032
     assert result.auc >= 0.84
     assert result.brier <= 0.14
+
+
+def test_a_column_without_any_value_is_left_out() -> None:
+    table, labels = synthetic(rows=600)
+    with_empty = FeatureTable(
+        numeric={**table.numeric, "survey": np.full(600, np.nan)}, categorical=table.categorical
+    )
+
+    model = ChurnModel().fit(with_empty, labels)
+
+    assert model.names == ["days_since_last_purchase", "noise", "plan"]
+    assert model.predict(with_empty).shape == (600,)
