@@ -16,6 +16,7 @@ from peyvand.commerce.models import Order, OrderStatus, Refund
 from peyvand.contacts.models import Contact
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.feedback.models import Survey, SurveyKind
+from peyvand.intelligence.churn import table_from_columns
 from peyvand.intelligence.churn.phrases import reason_text
 from peyvand.intelligence.churn_features import (
     FEATURES,
@@ -23,7 +24,7 @@ from peyvand.intelligence.churn_features import (
     churned_after,
     quintile_scores,
 )
-from peyvand.intelligence.churn_risk import churn_compute, churn_compute_job
+from peyvand.intelligence.churn_risk import churn_compute, churn_compute_job, fitting_sample
 from peyvand.intelligence.models import ChurnRun, CustomerChurn
 from peyvand.intelligence.tests.factories import make_churn_run, make_customer_churn
 from peyvand.service.models import Ticket, TicketStatus
@@ -274,3 +275,19 @@ def test_reasons_read_as_phrases_in_both_languages(
         assert reason_text(reason) == english
     with translation.override("fa"):
         assert farsi in reason_text(reason)
+
+
+def test_fits_use_a_fixed_sample_of_large_histories() -> None:
+    table = table_from_columns({"x": np.arange(10.0)})
+    labels = np.arange(10) % 2
+
+    same_table, same_labels = fitting_sample(table, labels, size=10)
+    sampled, sampled_labels = fitting_sample(table, labels, size=4)
+    again, _labels = fitting_sample(table, labels, size=4)
+
+    assert same_table is table and same_labels is labels
+    assert len(sampled) == 4 and sampled_labels.tolist() == [
+        int(x) % 2 for x in sampled.numeric["x"]
+    ]
+    assert sampled.numeric["x"].tolist() == again.numeric["x"].tolist()
+    assert sampled.numeric["x"].tolist() == sorted(sampled.numeric["x"].tolist())
