@@ -16,7 +16,10 @@ orders are cancelled or pending), then times
 - every chart of the insights dashboard for an administrator (all the KPIs);
 - lifetime value: the per-customer purchase summary in SQL, the BG/NBD + Gamma-Gamma fit,
   scoring every customer (with the 10–90 % band), and ``clv_compute()`` as the daily job
-  runs it (all of these, plus storing one row per customer),
+  runs it (all of these, plus storing one row per customer);
+- churn: the features of every customer as of now (grouped queries over orders, refunds,
+  events, tickets and surveys) and ``churn_compute()`` as the daily job runs it (features
+  at three dates, two fits, scoring and reasons for everyone, storing),
 
 and prints seconds for each, the ratio to the baseline, and the sizes of the tables.
 Data is kept between runs (``--fresh`` rebuilds it).
@@ -184,6 +187,8 @@ def main() -> None:
     from peyvand.commerce.models import PURCHASE_STATUSES, Order
     from peyvand.commerce.selectors import orders_visible_to
     from peyvand.contacts.models import Contact
+    from peyvand.intelligence.churn_features import churn_features
+    from peyvand.intelligence.churn_risk import churn_compute
     from peyvand.intelligence.clv import fit_models, score
     from peyvand.intelligence.dashboard import CHARTS, KpiData, parse_filters
     from peyvand.intelligence.kpis import MonthRange, customer_flows, retention_rate
@@ -199,7 +204,8 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "TRUNCATE intelligence_customerrfm, intelligence_rfmrun, "
-                "intelligence_customervalue, intelligence_clvrun, commerce_order, "
+                "intelligence_customervalue, intelligence_clvrun, intelligence_customerchurn, "
+                "intelligence_churnrun, commerce_order, "
                 "contacts_contact CASCADE"
             )
     if not Order.objects.filter(source="bench").exists():
@@ -283,6 +289,20 @@ def main() -> None:
         baseline,
     )
 
+    def churn_features_now() -> str:
+        contact_ids, table = churn_features(timezone.now())
+        return f"{len(contact_ids):,} customers × {len(table.names)} features"
+
+    def churn_run() -> str:
+        run = churn_compute()
+        return (
+            f"{run.customers:,} stored; trained on {run.training_rows:,}, checked on "
+            f"{run.validation_rows:,}: AUC {run.auc}, Brier {run.brier} {run.message}"
+        )
+
+    timed("churn: features as of now in SQL", churn_features_now, baseline)
+    timed("churn: train, check, score, reasons (churn_compute)", churn_run, baseline)
+
     print("sizes:")
     with connection.cursor() as cursor:
         for table in (
@@ -290,6 +310,7 @@ def main() -> None:
             "commerce_order",
             "intelligence_customerrfm",
             "intelligence_customervalue",
+            "intelligence_customerchurn",
         ):
             cursor.execute(
                 "SELECT pg_size_pretty(pg_total_relation_size(%s)), "

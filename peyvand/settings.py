@@ -283,6 +283,9 @@ PEYVAND_RFM_WINDOW_DAYS = int(os.environ.get("PEYVAND_RFM_WINDOW_DAYS", "365"))
 # the yearly rate future Rials are discounted at (Iranian inflation makes 0 misleading).
 PEYVAND_CLV_HORIZON_DAYS = int(os.environ.get("PEYVAND_CLV_HORIZON_DAYS", "365"))
 PEYVAND_CLV_ANNUAL_DISCOUNT_RATE = float(os.environ.get("PEYVAND_CLV_ANNUAL_DISCOUNT_RATE", "0.3"))
+# Churn (gradient boosting, retrained daily): a customer has churned when they make no
+# purchase in the N days after a date.
+PEYVAND_CHURN_HORIZON_DAYS = int(os.environ.get("PEYVAND_CHURN_HORIZON_DAYS", "90"))
 # Sentiment of customer text: a dotted path to a class with analyze(texts) (see
 # peyvand/intelligence/sentiment/base.py); the built-in Persian lexicon analyzer by default.
 PEYVAND_SENTIMENT_ANALYZER = os.environ.get(

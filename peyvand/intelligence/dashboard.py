@@ -705,14 +705,21 @@ def _clv_chart(kpis: KpiData) -> ChartData | None:
 
 def _churn_risk_chart(kpis: KpiData) -> ChartData | None:
     """Hook: ``peyvand.intelligence.churn.dashboard.churn_risk_list(user, filters)`` returns
-    ``[{"name", "url", "probability" (0–1)}…]`` most at risk first (or ``None`` before the
-    first run), already scoped to the user."""
+    ``[{"name", "url", "probability" (0–1), "percent", "clv", "clv_text", "reasons"}…]``
+    most at risk first (or ``None`` before the first run), already scoped to the user."""
     source = _optional("peyvand.intelligence.churn.dashboard", "churn_risk_list")
     result = source(kpis.user, kpis.filters) if source else None
     if result is None:
         return None
-    csv = [[_("Customer"), _("Churn probability")]] + [
-        [str(row["name"]), _text(row["probability"])] for row in result
+    csv = [[_("Customer"), _("Churn probability"), _("Lifetime value (Rials)"), _("Reasons")]]
+    csv += [
+        [
+            str(row["name"]),
+            _text(row["probability"]),
+            _text(row.get("clv")),
+            "; ".join(row.get("reasons", [])),
+        ]
+        for row in result
     ]
     return ChartData(data={"rows": list(result)}, csv=csv, is_empty=not result)
 

@@ -85,6 +85,7 @@ class CustomerRfm(models.Model):
         return f"{self.recency_score}{self.frequency_score}{self.monetary_score}"
 
 
+from .churn_models import ChurnRun, CustomerChurn  # noqa: E402  (churn risk)
 from .dashboard_models import PinnedChart  # noqa: E402  (the home page's pins)
 from .recommendation_models import (  # noqa: E402  (next best products)
     ProductRecommendation,
@@ -93,7 +94,9 @@ from .recommendation_models import (  # noqa: E402  (next best products)
 from .value_models import ClvRun, CustomerValue  # noqa: E402  (lifetime value)
 
 __all__ = [
+    "ChurnRun",
     "ClvRun",
+    "CustomerChurn",
     "CustomerRfm",
     "CustomerValue",
     "PinnedChart",

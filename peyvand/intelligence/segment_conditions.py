@@ -1,5 +1,6 @@
 """Segment (and journey branch) conditions on customer intelligence: the RFM segment, the
-predicted lifetime value and the probability a customer is still a customer. Registered from
+predicted lifetime value, the probability a customer is still a customer and the churn
+risk. Registered from
 ``IntelligenceConfig.ready``; each is a plain ``Q`` on the stored scores, so a segment stays
 one SQL statement. Customers not scored yet match no "is one of" and no threshold."""
 
@@ -54,6 +55,10 @@ def _alive_q(params: Params) -> Q:
     return _threshold("lifetime_value__probability_alive", int(params["percent"]) / 100, params)
 
 
+def _churn_risk_q(params: Params) -> Q:
+    return _threshold("churn__probability", int(params["percent"]) / 100, params)
+
+
 INTELLIGENCE_KINDS = (
     ConditionKind(
         "intelligence.rfm_segment",
@@ -78,6 +83,14 @@ INTELLIGENCE_KINDS = (
         ProbabilityForm,
         _alive_q,
         72,
+    ),
+    ConditionKind(
+        "intelligence.churn_risk",
+        _("Churn risk (%)"),
+        INTELLIGENCE,
+        ProbabilityForm,
+        _churn_risk_q,
+        73,
     ),
 )
 

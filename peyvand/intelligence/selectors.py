@@ -117,18 +117,27 @@ def rfm_overview(user: User) -> RfmOverview:
 
 def contact_intelligence(user: User, contact: Contact) -> dict[str, Any]:
     """What the contact 360 page shows of a contact the user may see: the RFM segment, the
-    predicted lifetime value with its band, P(alive) and expected purchases. These figures
-    reveal what the customer spent, so they follow the orders permission."""
+    predicted lifetime value with its band, P(alive), expected purchases and the churn risk
+    with its reasons in words. These figures reveal what the customer spent, so they follow
+    the orders permission."""
     if not has_permission(user, "read", "orders"):
         return {"can_read": False}
+    from .churn.phrases import reason_text
+    from .dashboard import display_value
+
     # One query for every stored score of the contact (reverse one-to-ones).
-    scored = Contact.objects.select_related("rfm", "lifetime_value__run").get(pk=contact.pk)
+    scored = Contact.objects.select_related("rfm", "lifetime_value__run", "churn__run").get(
+        pk=contact.pk
+    )
     rfm = _stored(scored, "rfm")
     value = _stored(scored, "lifetime_value")
-    figures: dict[str, Any] = {"can_read": True, "rfm": rfm, "value": value}
+    churn = _stored(scored, "churn")
+    figures: dict[str, Any] = {"can_read": True, "rfm": rfm, "value": value, "churn": churn}
+    if churn is not None:
+        figures["churn_percent"] = round(100 * churn.probability)
+        figures["churn_text"] = display_value(100 * churn.probability, "percent")
+        figures["churn_reasons"] = [reason_text(reason) for reason in churn.reasons]
     if value is not None:
-        from .dashboard import display_value
-
         figures["alive_percent"] = round(100 * value.probability_alive)
         figures["alive_text"] = display_value(100 * value.probability_alive, "percent")
         figures["expected"] = [

@@ -24,6 +24,7 @@ def default_jobs() -> list[PeriodicJob]:
     from peyvand.contacts.merging import duplicates_scan
     from peyvand.feedback.surveys import surveys_send_pending
     from peyvand.integrations.imap import imap_poll_job
+    from peyvand.intelligence.churn_risk import churn_compute_job
     from peyvand.intelligence.lifetime_value import clv_compute_job
     from peyvand.intelligence.product_recommendations import recommendations_compute_job
     from peyvand.intelligence.rfm import rfm_compute_job
@@ -51,6 +52,7 @@ def default_jobs() -> list[PeriodicJob]:
         PeriodicJob(
             "next best products (item-to-item co-purchase)", 24 * 3600, recommendations_compute_job
         ),
+        PeriodicJob("churn risk (gradient boosting)", 24 * 3600, churn_compute_job),
         PeriodicJob("outbox (email and SMS)", 5, outbox_deliver_job),
         PeriodicJob("campaigns (schedule, launch, A/B winner)", 30, campaigns_run_due),
         # New events, today's birthdays and due journey steps (each step its own transaction).

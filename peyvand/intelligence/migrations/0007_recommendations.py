@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contacts', '0010_company_merge'),
-        ('intelligence', '0005_customer_value'),
+        ('intelligence', '0006_churn'),
         ('sales', '0006_deal_products'),
     ]
 

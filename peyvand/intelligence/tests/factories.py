@@ -8,7 +8,14 @@ from typing import Any
 from django.utils import timezone
 
 from peyvand.contacts.models import Contact
-from peyvand.intelligence.models import ClvRun, CustomerRfm, CustomerValue, RfmRun
+from peyvand.intelligence.models import (
+    ChurnRun,
+    ClvRun,
+    CustomerChurn,
+    CustomerRfm,
+    CustomerValue,
+    RfmRun,
+)
 
 
 def make_rfm(
@@ -55,4 +62,30 @@ def make_customer_value(
         clv=clv,
         clv_low=clv // 2,
         clv_high=clv * 2,
+    )
+
+
+def make_churn_run(**values: Any) -> ChurnRun:
+    values.setdefault("as_of", timezone.now() - datetime.timedelta(hours=1))
+    values.setdefault("horizon_days", 90)
+    values.setdefault("training_rows", 500)
+    values.setdefault("validation_rows", 520)
+    values.setdefault("auc", 0.83)
+    values.setdefault("brier", 0.14)
+    return ChurnRun.objects.create(**values)
+
+
+def make_customer_churn(
+    contact: Contact,
+    probability: float,
+    reasons: list[dict[str, Any]] | None = None,
+    *,
+    run: ChurnRun | None = None,
+) -> CustomerChurn:
+    """A stored churn risk for ``contact`` (reasons: none unless given)."""
+    return CustomerChurn.objects.create(
+        contact=contact,
+        run=run or make_churn_run(),
+        probability=probability,
+        reasons=reasons or [],
     )

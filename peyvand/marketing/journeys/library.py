@@ -201,16 +201,28 @@ TEMPLATES: tuple[JourneyTemplate, ...] = (
     ),
     JourneyTemplate(
         "win_back",
-        _("Win-back offer for lost customers"),
+        _("Win-back offer for customers at risk"),
         _(
-            "A customer quiet for 120 days gets an offer; without a purchase in two weeks "
-            "they are marked churned."
+            "A customer quiet for 60 days whose churn risk is 50% or more gets an offer; "
+            "without a purchase in two weeks they are marked churned."
         ),
         {
-            "name": "بازگرداندن مشتریان ازدست‌رفته",
+            "name": "بازگرداندن مشتریان در خطر ریزش",
             "trigger_kind": "inactivity",
-            "trigger_params": {"days": 120},
-            "entry_rules": _stage_is("customer", "loyal"),
+            "trigger_params": {"days": 60},
+            # The churn model's daily scores pick who is really leaving among the quiet
+            # ones; entry rules are checked every day, so a customer whose risk rises later
+            # in the same quiet stretch still enters (once).
+            "entry_rules": {
+                "match": "all",
+                "conditions": [
+                    *_stage_is("customer", "loyal")["conditions"],
+                    {
+                        "kind": "intelligence.churn_risk",
+                        "params": {"operator": "at_least", "percent": 50},
+                    },
+                ],
+            },
             "entry_policy": "once_per_days",
             "entry_interval_days": 180,
             "definition": {
