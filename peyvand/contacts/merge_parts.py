@@ -3,14 +3,11 @@ and how an undo brings it back: a registry other apps extend in their
 ``AppConfig.ready`` (as segment conditions are registered), so the contacts app names no
 model of theirs.
 
-- :func:`register_contact_movable` adds a model whose rows simply follow the contact
-  (``messaging.OutboxMessage``): every row moves, undo moves back the ones still on the
-  survivor.
-- :func:`register_contact_merge_part` adds a :class:`ContactMergePart`: rows with a rule of
-  their own. :class:`UniquePerContact` covers rows unique per contact and something else (a
-  static segment membership, a campaign recipient): the survivor's row wins and the merged
-  contact's stays on the hidden merged contact. Consent (this app's own) is
-  :class:`ConsentPart`: the stricter wins.
+:func:`register_contact_merge_part` adds a :class:`ContactMergePart`: rows with a rule of
+their own (messaging's outbox, marketing's journey runs). :class:`UniquePerContact` covers
+rows unique per contact and something else (a static segment membership, a campaign
+recipient): the survivor's row wins and the merged contact's stays on the hidden merged
+contact. Consent (this app's own) is :class:`ConsentPart`: the stricter wins.
 
 Every part writes what its undo needs into the merge record's ``moved`` as
 ``{key: {row id: value}}`` (the merge event counts the rows per key), so a merge made before
@@ -51,25 +48,13 @@ class ContactMergePart(Protocol):
         ...
 
 
-_MOVABLE: list[tuple[str, str]] = []
 _PARTS: dict[str, ContactMergePart] = {}
 
 
-def register_contact_movable(label: str, key: str) -> None:
-    """Rows of ``label`` (``app_label.Model`` with a ``contact`` foreign key) move to the
-    survivor of a merge and back on undo, recorded under ``key``. Registering twice is
-    harmless."""
-    if (label, key) not in _MOVABLE:
-        _MOVABLE.append((label, key))
-
-
 def register_contact_merge_part(part: ContactMergePart) -> None:
-    """Add (or, by ``key``, replace) a part that carries rows by its own rule."""
+    """Add (or, by ``key``, replace: registering twice is harmless) a part that carries
+    rows by its own rule; parts run in the order registered, undo in reverse."""
     _PARTS[part.key] = part
-
-
-def registered_movable() -> tuple[tuple[str, str], ...]:
-    return tuple(_MOVABLE)
 
 
 def merge_parts_move(*, survivor_id: int, merged_ids: Sequence[int]) -> Moved:

@@ -25,7 +25,7 @@ from peyvand.common.persian import name_key
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .duplicates import DuplicatePair as FoundPair
-from .merge_parts import merge_parts_move, merge_parts_restore, registered_movable
+from .merge_parts import merge_parts_move, merge_parts_restore
 from .models import (
     Company,
     CompanyDuplicateCandidate,
@@ -44,8 +44,8 @@ from .services import CONTACT_FIELDS, contact_search_text
 MERGE_FIELDS = CONTACT_FIELDS
 # Rows that hang off a contact and move to the survivor of a merge (undo moves them back):
 # ``app_label.Model`` and the key under which the merge record keeps their old contacts.
-# Other apps add theirs, and rows with rules of their own (consent, segment memberships,
-# journey runs …), through ``merge_parts`` (see :func:`contact_movable`).
+# Other apps carry their rows (outbox messages, segment memberships, journey runs …) by
+# registering a part with ``merge_parts``; consent is carried there too.
 MOVABLE = (
     ("timeline.Activity", "activity"),
     ("timeline.Task", "task"),
@@ -54,11 +54,6 @@ MOVABLE = (
     ("service.Ticket", "ticket"),
     ("commerce.Order", "order"),
 )
-
-
-def contact_movable() -> tuple[tuple[str, str], ...]:
-    """``MOVABLE`` and the models other apps registered (``register_contact_movable``)."""
-    return (*MOVABLE, *registered_movable())
 
 
 _Record = TypeVar("_Record", Contact, Company)
@@ -329,7 +324,7 @@ def contacts_merge(
         merge.added_phone_ids = _copy_missing(ContactPhone, "number", survivor, merged_ids)
         merge.added_email_ids = _copy_missing(ContactEmail, "address", survivor, merged_ids)
         merge.added_tag_ids = add_missing_tags(survivor, merged_ids)
-        moved = move_related(contact_movable(), "contact", survivor, merged_ids)
+        moved = move_related(MOVABLE, "contact", survivor, merged_ids)
         moved.update(merge_parts_move(survivor_id=survivor.pk, merged_ids=merged_ids))
         merge.moved = moved
         merge.save()
@@ -377,7 +372,7 @@ def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
         survivor.tags.remove(*merge.added_tag_ids)
         merge_parts_restore(moved=merge.moved, survivor_id=merge.survivor_id)
         restore_related(
-            contact_movable(), "contact", Contact, merge.moved, merge.merged_ids, merge.survivor_id
+            MOVABLE, "contact", Contact, merge.moved, merge.merged_ids, merge.survivor_id
         )
         _refresh_search(survivor)
         merge.undone_at = timezone.now()

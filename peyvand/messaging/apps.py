@@ -6,8 +6,6 @@ class MessagingConfig(AppConfig):
     label = "messaging"
 
     def ready(self) -> None:
-        from peyvand.contacts.merge_parts import register_contact_movable
+        from .contact_merging import register_contact_merge_parts
 
-        # A merged contact's messages, queued or sent, are the survivor's: consent is
-        # checked against the survivor and the frequency cap counts what the person got.
-        register_contact_movable("messaging.OutboxMessage", "outbox")
+        register_contact_merge_parts()

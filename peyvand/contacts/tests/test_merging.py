@@ -59,6 +59,7 @@ NOTHING_ELSE_MOVED: dict[str, dict[str, int]] = {
     key: {}
     for key in (
         "outbox",
+        "outbox_held",
         "consent",
         "consent_replaced",
         "segment_membership",

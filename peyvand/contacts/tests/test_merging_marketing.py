@@ -118,7 +118,9 @@ def state() -> dict[str, Any]:
             )
         ),
         "run_logs": sorted(JourneyRunLog.objects.values_list("pk", "run", "outcome")),
-        "outbox": sorted(OutboxMessage.objects.values_list("pk", "contact", "status")),
+        "outbox": sorted(
+            OutboxMessage.objects.values_list("pk", "contact", "status", "suppression_reason")
+        ),
         "consent": sorted(
             ContactConsent.objects.values_list(
                 "pk", "contact", "channel", "status", "method", "recorded_at", "note"
@@ -251,6 +253,7 @@ def test_merge_carries_everything_by_its_rule_and_undo_restores_it_all(
         key: event.payload["moved"][key]
         for key in (
             "outbox",
+            "outbox_held",
             "consent",
             "consent_replaced",
             "segment_membership",
@@ -260,6 +263,7 @@ def test_merge_carries_everything_by_its_rule_and_undo_restores_it_all(
         )
     } == {
         "outbox": 2,
+        "outbox_held": 0,
         "consent": 1,
         "consent_replaced": 1,
         "segment_membership": 1,
@@ -296,6 +300,36 @@ def test_a_marketing_sms_queued_to_the_merged_contact_obeys_the_stricter_consent
         row.refresh_from_db()
         assert (row.status, row.suppression_reason) == ("suppressed", "no_consent")
     assert gateway.sent == []
+
+
+def test_a_campaign_queued_to_both_goes_once_and_undo_queues_the_other_again(
+    admin_user: User, world: dict[str, Any]
+) -> None:
+    survivor, other = world["survivor"], world["other"]
+    copies = [
+        outbox_enqueue(
+            purpose="campaign:5",
+            channel="sms",
+            recipient=f"+98912111000{number}",
+            category=MessageCategory.MARKETING,
+            contact=contact,
+            body_text="حراج",
+        )
+        for number, contact in ((1, survivor), (2, other))
+    ]
+    before = state()
+    merge = contacts_merge(actor=admin_user, survivor=survivor, others=[other])
+    statuses = [
+        OutboxMessage.objects.values_list("contact", "status", "suppression_reason").get(pk=row.pk)
+        for row in copies
+    ]
+    assert statuses == [
+        (survivor.pk, "pending", ""),
+        (survivor.pk, "suppressed", SuppressionReason.DUPLICATE),
+    ]
+    assert merge.moved["outbox_held"] == {str(copies[1].pk): ""}
+    contact_merge_undo(actor=admin_user, merge=merge)
+    assert state() == before
 
 
 def test_the_merged_contacts_opted_out_number_stays_suppressed_on_the_survivor(
