@@ -115,8 +115,10 @@ class SmsCodeSender:
                 "Your sign-in code for %(company)s: %(code)s\n"
                 "Valid for %(minutes)s minutes. Never give it to anyone."
             ) % {"company": settings.PEYVAND_COMPANY_NAME, "code": code, "minutes": shown_minutes}
+        prefix = f"{SECRET_PURPOSE_PREFIX}portal:{contact.pk}:"
+        _cancel_older_codes(prefix)
         message = outbox_enqueue(
-            purpose=f"{SECRET_PURPOSE_PREFIX}portal:{contact.pk}:{reference}",
+            purpose=f"{prefix}{reference}",
             channel=MessageChannel.SMS,
             recipient=address,
             category=MessageCategory.TRANSACTIONAL,
@@ -126,6 +128,21 @@ class SmsCodeSender:
         message = outbox_deliver_now(message=message)
         if message.status == MessageStatus.FAILED:
             raise CodeNotDeliveredError(message.error or "the SMS gateway refused the message")
+
+
+def _cancel_older_codes(prefix: str) -> None:
+    """A new code replaces the old one: an older code still waiting for a retry would only
+    arrive later and confuse, so it is not sent (and its text keeps no code)."""
+    from peyvand.messaging.models import MessageStatus, OutboxMessage
+    from peyvand.messaging.outbox import secret_redacted
+
+    waiting = OutboxMessage.objects.filter(purpose__startswith=prefix, status=MessageStatus.PENDING)
+    for pk, text in waiting.values_list("pk", "body_text"):
+        OutboxMessage.objects.filter(pk=pk, status=MessageStatus.PENDING).update(
+            status=MessageStatus.FAILED,
+            error="Replaced by a newer sign-in code.",
+            body_text=secret_redacted(text),
+        )
 
 
 SENDERS: dict[str, CodeSender] = {

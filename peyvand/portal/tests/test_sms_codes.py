@@ -182,3 +182,24 @@ def test_an_english_speaking_customer_gets_the_text_in_english(
         f"Your sign-in code for پیوند: {code_in(text)}\n"
         "Valid for 10 minutes. Never give it to anyone."
     )
+
+
+def test_a_new_code_cancels_an_older_one_still_waiting_for_a_retry(
+    customer: Contact, fake: FakeSmsGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address = SignInAddress("sms", MOBILE)
+    fake.fail_http_next(status=502)
+    code_request(address=address)
+    older = OutboxMessage.objects.get()
+    code_request(address=address)
+    older.refresh_from_db()
+    assert (older.status, older.error) == (
+        MessageStatus.FAILED,
+        "Replaced by a newer sign-in code.",
+    )
+    assert not re.search(r"[0-9]{6}", older.body_text)
+    later = timezone.now() + datetime.timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert outbox_deliver().handled == 0
+    [text] = texts_to(fake, MOBILE)
+    assert code_verify(address=address, code=code_in(text)) == customer
