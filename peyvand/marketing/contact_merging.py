@@ -17,8 +17,10 @@ from peyvand.contacts.merge_parts import (
     register_contact_merge_part,
     restore_rows,
 )
+from peyvand.messaging.models import MessageStatus, OutboxMessage, SuppressionReason
 
 from .journey_models import JourneyRun, JourneyRunLog, RunState, StepOutcome
+from .journeys.engine import run_purpose_prefix
 
 _OPEN = (RunState.ACTIVE, RunState.WAITING)
 
@@ -38,8 +40,10 @@ class JourneyRunPart:
     open run when this one is open: the database's unique keys and the enter-once rule would
     otherwise be broken, or the person would walk the same journey twice at once. Such a run
     stays on the hidden merged contact; if it was open it is stopped (``exited``, with a
-    history line naming the merge), so it sends nothing more. Undo moves the runs back,
-    restarts the stopped ones where they were and removes those history lines."""
+    history line naming the merge), so it sends nothing more, and a message of its still
+    waiting in the outbox is held (``suppressed``/``duplicate``). Undo moves the runs back,
+    restarts the stopped ones where they were, removes those history lines and queues the
+    held messages again."""
 
     key = "journey_run"
 
@@ -95,6 +99,8 @@ class JourneyRunPart:
         )
         for log in JourneyRunLog.objects.bulk_create(logs):
             stopped[str(log.run_id)]["log"] = log.pk
+        for pk, before in stopped.items():
+            before["held"] = _hold_waiting_messages(int(pk))
         return {"journey_run": moving, "journey_run_stopped": stopped}
 
     def restore(self, *, moved: Mapping[str, Mapping[str, Any]], survivor_id: int) -> None:
@@ -108,8 +114,31 @@ class JourneyRunPart:
                 wake_at=_parse(before["wake_at"]),
                 finished_at=_parse(before["finished_at"]),
             )
-            if restarted and before.get("log"):
+            if not restarted:
+                continue
+            if before.get("log"):
                 JourneyRunLog.objects.filter(pk=before["log"], run_id=int(pk)).delete()
+            for message_id, reason in before.get("held", {}).items():
+                OutboxMessage.objects.filter(
+                    pk=int(message_id),
+                    status=MessageStatus.SUPPRESSED,
+                    suppression_reason=SuppressionReason.DUPLICATE,
+                ).update(status=MessageStatus.PENDING, suppression_reason=reason)
+
+
+def _hold_waiting_messages(run_id: int) -> dict[str, str]:
+    """Hold the stopped run's messages still waiting in the outbox (deferred by the quiet
+    hours, say); returns ``{message id: its suppression reason before}``."""
+    journey_id = JourneyRun.objects.values_list("journey_id", flat=True).get(pk=run_id)
+    waiting = OutboxMessage.objects.filter(
+        purpose__startswith=run_purpose_prefix(journey_id=journey_id, run_id=run_id),
+        status=MessageStatus.PENDING,
+    )
+    held = {str(pk): reason for pk, reason in waiting.values_list("pk", "suppression_reason")}
+    OutboxMessage.objects.filter(pk__in=[int(pk) for pk in held]).update(
+        status=MessageStatus.SUPPRESSED, suppression_reason=SuppressionReason.DUPLICATE
+    )
+    return held
 
 
 def register_contact_merge_parts() -> None:

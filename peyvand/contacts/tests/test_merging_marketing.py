@@ -178,9 +178,24 @@ def world(db: Any) -> dict[str, Any]:
     OutboxMessage.objects.filter(pk=sent.pk).update(
         status=MessageStatus.SENT, sent_at=timezone.now()
     )
+    # The other's every-time walk queued an SMS that waits out the quiet hours.
+    step = runs["other_every"].current_step
+    assert step is not None
+    waiting = outbox_enqueue(
+        purpose=f"journey:{every.pk}:run:{runs['other_every'].pk}:step:{step.pk}",
+        channel="sms",
+        recipient="+989121110002",
+        category=MessageCategory.MARKETING,
+        contact=other,
+        body_text="قدم بعد",
+    )
+    OutboxMessage.objects.filter(pk=waiting.pk).update(
+        suppression_reason=SuppressionReason.QUIET_HOURS
+    )
     return {
         "survivor": survivor,
         "other": other,
+        "journey_message": waiting,
         "segments": (both, only_other),
         "campaigns": (
             campaign("اول", everyone, [survivor, other]),
@@ -234,8 +249,13 @@ def test_merge_carries_everything_by_its_rule_and_undo_restores_it_all(
     assert open_runs.count() == open_runs.values("journey").distinct().count() == 3
 
     assert {row.pk for row in OutboxMessage.objects.filter(contact=survivor)} == {
-        row.pk for row in world["outbox"]
+        *(row.pk for row in world["outbox"]),
+        world["journey_message"].pk,
     }
+    # The stopped walk's waiting message is held: the person walks the journey once.
+    assert OutboxMessage.objects.values_list("status", "suppression_reason").get(
+        pk=world["journey_message"].pk
+    ) == ("suppressed", SuppressionReason.DUPLICATE)
     consents = {
         row.channel: (row.status, row.method, row.note)
         for row in ContactConsent.objects.filter(contact=survivor)
@@ -262,7 +282,7 @@ def test_merge_carries_everything_by_its_rule_and_undo_restores_it_all(
             "journey_run_stopped",
         )
     } == {
-        "outbox": 2,
+        "outbox": 3,
         "outbox_held": 0,
         "consent": 1,
         "consent_replaced": 1,
