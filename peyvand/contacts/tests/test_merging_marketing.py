@@ -427,3 +427,30 @@ def test_a_failure_midway_through_the_undo_leaves_the_merge_in_place(
         contact_merge_undo(actor=admin_user, merge=merge)
     assert state() == merged
     assert ContactMerge.objects.get(pk=merge.pk).undone_at is None
+
+
+def test_three_at_once_and_chained_merges_undo_back_to_the_start(admin_user: User) -> None:
+    a, b, c, d = (make_contact(phones=[f"0912222000{n}"], emails=[]) for n in range(4))
+    static_segment("همه‌ی ما", [b, c, d])
+    welcome = journey("خوش‌آمد", EntryPolicy.ONCE_EVER)
+    run(welcome, b, "event:1", state=RunState.WAITING, once=True)
+    run(welcome, c, "event:2", state=RunState.ACTIVE, once=True)
+    consent(b, "sms", ConsentStatus.GRANTED, hours_ago=4)
+    consent(c, "sms", ConsentStatus.WITHDRAWN, hours_ago=3)
+    consent(d, "sms", ConsentStatus.GRANTED, hours_ago=1)
+    start = state()
+
+    # b and c into a (who had nothing): one membership, one run, the withdrawal.
+    first = contacts_merge(actor=admin_user, survivor=a, others=[b, c])
+    assert SegmentMembership.objects.filter(contact=a).count() == 1
+    assert JourneyRun.objects.filter(contact=a).count() == 1
+    assert JourneyRun.objects.get(contact=c).state == RunState.EXITED
+    assert ContactConsent.objects.get(contact=a, channel="sms").status == "withdrawn"
+    # a into d: d's grant takes a's withdrawal.
+    second = contacts_merge(actor=admin_user, survivor=d, others=[a])
+    assert ContactConsent.objects.get(contact=d, channel="sms").status == "withdrawn"
+    assert JourneyRun.objects.filter(contact=d, journey=welcome).count() == 1
+
+    contact_merge_undo(actor=admin_user, merge=second)
+    contact_merge_undo(actor=admin_user, merge=first)
+    assert state() == start
