@@ -29,7 +29,13 @@ from peyvand.timeline.events import event_record
 from . import config
 from .email_channel import PermanentEmailError, TransientEmailError, email_deliver
 from .models import MessageChannel, MessageStatus, OutboxMessage, SuppressionReason
-from .outbox import is_secret_purpose, placeholder_values, render_placeholders, secret_redacted
+from .outbox import (
+    SECRET_PURPOSE_PREFIX,
+    is_secret_purpose,
+    placeholder_values,
+    render_placeholders,
+    secret_redacted,
+)
 from .rules import BatchRules
 from .sms.base import (
     DeliveryStatus,
@@ -109,6 +115,9 @@ def outbox_recover(
 ) -> None:
     """Settle the rows whose worker died: ``sending`` with an expired lease."""
     expired = OutboxMessage.objects.filter(status=MessageStatus.SENDING, claimed_until__lt=now)
+    secret_ids = list(
+        expired.filter(purpose__startswith=SECRET_PURPOSE_PREFIX).values_list("pk", flat=True)
+    )
     result.recovered += expired.filter(send_started_at__isnull=True).update(
         status=MessageStatus.PENDING, claimed_until=None
     )
@@ -129,6 +138,16 @@ def outbox_recover(
     result.uncertain += started.update(
         status=MessageStatus.UNCERTAIN, claimed_until=None, error=UNCERTAIN_REASON
     )
+    _redact_final_secrets(secret_ids)
+
+
+def _redact_final_secrets(ids: list[int]) -> None:
+    """Keep no one-time secret in rows that will not be sent again by themselves."""
+    final = OutboxMessage.objects.filter(pk__in=ids).exclude(
+        status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
+    )
+    for pk, text in final.values_list("pk", "body_text"):
+        OutboxMessage.objects.filter(pk=pk).update(body_text=secret_redacted(text))
 
 
 def _settle_from_provider(gateway: SmsGateway, row: OutboxMessage) -> None:

@@ -95,3 +95,15 @@ def test_a_permanent_failure_is_final_and_redacted(gateway: MemoryGateway) -> No
 def test_other_purposes_keep_their_text(gateway: MemoryGateway) -> None:
     row = outbox_deliver_now(message=_code_sms(purpose="ticket-reply:7"), gateway=gateway)
     assert "482913" in row.body_text
+
+
+def test_a_code_whose_worker_died_mid_send_keeps_no_secret_once_settled() -> None:
+    row = _code_sms()
+    past = timezone.now() - datetime.timedelta(minutes=5)
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        status=MessageStatus.SENDING, claimed_until=past, send_started_at=past, attempts=1
+    )
+    outbox_deliver(gateway=MemoryGateway(idempotent_send=False))
+    row.refresh_from_db()
+    assert row.status == MessageStatus.UNCERTAIN
+    assert "482913" not in row.body_text and "••••" in row.body_text
