@@ -25,6 +25,7 @@ from peyvand.common.persian import name_key
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .duplicates import DuplicatePair as FoundPair
+from .merge_parts import merge_parts_move, merge_parts_restore
 from .models import (
     Company,
     CompanyDuplicateCandidate,
@@ -43,6 +44,8 @@ from .services import CONTACT_FIELDS, contact_search_text
 MERGE_FIELDS = CONTACT_FIELDS
 # Rows that hang off a contact and move to the survivor of a merge (undo moves them back):
 # ``app_label.Model`` and the key under which the merge record keeps their old contacts.
+# Other apps carry their rows (outbox messages, segment memberships, journey runs …) by
+# registering a part with ``merge_parts``; consent is carried there too.
 MOVABLE = (
     ("timeline.Activity", "activity"),
     ("timeline.Task", "task"),
@@ -51,6 +54,7 @@ MOVABLE = (
     ("service.Ticket", "ticket"),
     ("commerce.Order", "order"),
 )
+
 
 _Record = TypeVar("_Record", Contact, Company)
 _Merge = TypeVar("_Merge", ContactMerge, CompanyMerge)
@@ -320,7 +324,9 @@ def contacts_merge(
         merge.added_phone_ids = _copy_missing(ContactPhone, "number", survivor, merged_ids)
         merge.added_email_ids = _copy_missing(ContactEmail, "address", survivor, merged_ids)
         merge.added_tag_ids = add_missing_tags(survivor, merged_ids)
-        merge.moved = moved = move_related(MOVABLE, "contact", survivor, merged_ids)
+        moved = move_related(MOVABLE, "contact", survivor, merged_ids)
+        moved.update(merge_parts_move(survivor_id=survivor.pk, merged_ids=merged_ids))
+        merge.moved = moved
         merge.save()
         _refresh_search(survivor)
         mark_pairs(
@@ -349,8 +355,10 @@ def contacts_merge(
 
 
 def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
-    """Undo a merge: the merged contacts come back with their own notes, calls and tasks,
-    and the survivor gets its previous values, phones, emails and tags back. Merges are
+    """Undo a merge: the merged contacts come back with their own notes, calls and tasks
+    (and everything the merge parts carried: consent, segment memberships, campaign
+    recipients, journey runs, outbox rows), and the survivor gets its previous values,
+    phones, emails, tags and consent back. Merges are
     undone newest first: not while the survivor was merged away or took in others since."""
     require_permission(actor, "delete", "contacts")
     with transaction.atomic():
@@ -362,6 +370,7 @@ def contact_merge_undo(*, actor: User, merge: ContactMerge) -> Contact:
         ContactPhone.objects.filter(pk__in=merge.added_phone_ids).delete()
         ContactEmail.objects.filter(pk__in=merge.added_email_ids).delete()
         survivor.tags.remove(*merge.added_tag_ids)
+        merge_parts_restore(moved=merge.moved, survivor_id=merge.survivor_id)
         restore_related(
             MOVABLE, "contact", Contact, merge.moved, merge.merged_ids, merge.survivor_id
         )

@@ -7,5 +7,7 @@ class MarketingConfig(AppConfig):
 
     def ready(self) -> None:
         from .builtin_conditions import register_builtin_conditions
+        from .contact_merging import register_contact_merge_parts
 
         register_builtin_conditions()
+        register_contact_merge_parts()

@@ -44,6 +44,8 @@ class SuppressionReason(models.TextChoices):
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
     BOUNCED = "bounced", _("Address bounced")
     NO_GATEWAY = "no_gateway", _("Channel not configured")
+    # Two contacts merged into one, both queued for the same campaign: one copy goes.
+    DUPLICATE = "duplicate", _("Duplicate of a merged contact's message")
 
 
 class SenderIdentity(models.Model):

@@ -35,6 +35,21 @@ if TYPE_CHECKING:
     from peyvand.contacts.models import Contact
 
 BULK_CHUNK = 2000
+# Messages whose purpose starts with this carry a one-time secret (a sign-in code): the
+# worker sends the text as queued but, once the row is final (sent or failed), keeps only a
+# redacted copy, and the ``message.*`` event never holds the secret.
+SECRET_PURPOSE_PREFIX = "otp:"
+_SECRET_RE = re.compile(r"[0-9\u06f0-\u06f9\u0660-\u0669]{4,}")
+
+
+def is_secret_purpose(purpose: str) -> bool:
+    """Whether a message with ``purpose`` carries a one-time secret."""
+    return purpose.startswith(SECRET_PURPOSE_PREFIX)
+
+
+def secret_redacted(text: str) -> str:
+    """``text`` with every run of four or more digits (any script) replaced by ``••••``."""
+    return _SECRET_RE.sub("••••", text)
 
 
 def normalize_recipient(channel: str, address: str) -> str:

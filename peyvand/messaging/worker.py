@@ -29,7 +29,13 @@ from peyvand.timeline.events import event_record
 from . import config
 from .email_channel import PermanentEmailError, TransientEmailError, email_deliver
 from .models import MessageChannel, MessageStatus, OutboxMessage, SuppressionReason
-from .outbox import placeholder_values, render_placeholders
+from .outbox import (
+    SECRET_PURPOSE_PREFIX,
+    is_secret_purpose,
+    placeholder_values,
+    render_placeholders,
+    secret_redacted,
+)
 from .rules import BatchRules
 from .sms.base import (
     DeliveryStatus,
@@ -109,6 +115,9 @@ def outbox_recover(
 ) -> None:
     """Settle the rows whose worker died: ``sending`` with an expired lease."""
     expired = OutboxMessage.objects.filter(status=MessageStatus.SENDING, claimed_until__lt=now)
+    secret_ids = list(
+        expired.filter(purpose__startswith=SECRET_PURPOSE_PREFIX).values_list("pk", flat=True)
+    )
     result.recovered += expired.filter(send_started_at__isnull=True).update(
         status=MessageStatus.PENDING, claimed_until=None
     )
@@ -129,6 +138,16 @@ def outbox_recover(
     result.uncertain += started.update(
         status=MessageStatus.UNCERTAIN, claimed_until=None, error=UNCERTAIN_REASON
     )
+    _redact_final_secrets(secret_ids)
+
+
+def _redact_final_secrets(ids: list[int]) -> None:
+    """Keep no one-time secret in rows that will not be sent again by themselves."""
+    final = OutboxMessage.objects.filter(pk__in=ids).exclude(
+        status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
+    )
+    for pk, text in final.values_list("pk", "body_text"):
+        OutboxMessage.objects.filter(pk=pk).update(body_text=secret_redacted(text))
 
 
 def _settle_from_provider(gateway: SmsGateway, row: OutboxMessage) -> None:
@@ -174,8 +193,11 @@ def _settle_by_local_id(gateway: SupportsLocalIdLookup, rows: list[OutboxMessage
     return requeued
 
 
-def _claim(size: int, now: datetime.datetime) -> tuple[list[OutboxMessage], datetime.datetime]:
-    """Claim up to ``size`` due rows for this worker; returns them and the lease's end."""
+def _claim(
+    size: int, now: datetime.datetime, *, only_ids: list[int] | None = None
+) -> tuple[list[OutboxMessage], datetime.datetime]:
+    """Claim up to ``size`` due rows for this worker (only among ``only_ids`` when given);
+    returns them and the lease's end."""
     slowest = min(
         (rate for rate in map(config.send_rate, MessageChannel.values) if rate > 0), default=0
     )
@@ -185,6 +207,8 @@ def _claim(size: int, now: datetime.datetime) -> tuple[list[OutboxMessage], date
         due = OutboxMessage.objects.filter(
             status=MessageStatus.PENDING, next_attempt_at__lte=now
         ).order_by("next_attempt_at", "id")
+        if only_ids is not None:
+            due = due.filter(id__in=only_ids)
         if connection.vendor == "postgresql":
             due = due.select_for_update(skip_locked=True)
         ids = list(due.values_list("id", flat=True)[:size])
@@ -240,6 +264,8 @@ class _Sender:
 
 def _record_sent(row: OutboxMessage, provider_id: str, status: str) -> bool:
     now = timezone.now()
+    secret = is_secret_purpose(row.purpose)
+    body_text = secret_redacted(row.body_text) if secret else row.body_text
     with transaction.atomic():
         # Success is the truth even if the lease was lost meanwhile; a row already recorded
         # as sent (a deduplicated second send) is left alone and gets no second event.
@@ -254,6 +280,7 @@ def _record_sent(row: OutboxMessage, provider_id: str, status: str) -> bool:
                 claimed_until=None,
                 error="",
                 suppression_reason="",
+                body_text=body_text,
             )
         )
         if updated and row.contact is not None:
@@ -262,7 +289,8 @@ def _record_sent(row: OutboxMessage, provider_id: str, status: str) -> bool:
                 verb=f"message.{row.channel}",
                 subject=row,
                 contact=row.contact,
-                summary=row.subject or row.body_text[:80],
+                # A one-time code never reaches the (append-only) event log.
+                summary=row.subject or body_text[:80],
                 payload={"purpose": row.purpose, "category": row.category},
                 occurred_at=now,
             )
@@ -290,7 +318,10 @@ def _record_failure(
             error=reason,
         )
         return "retried"
-    mine.update(status=MessageStatus.FAILED, claimed_until=None, error=reason)
+    final: dict[str, object] = {"status": MessageStatus.FAILED, "claimed_until": None}
+    if is_secret_purpose(row.purpose):
+        final["body_text"] = secret_redacted(row.body_text)
+    mine.update(error=reason, **final)
     return "failed"
 
 
@@ -368,6 +399,29 @@ def outbox_deliver(
     finally:
         sender.close()
     return result
+
+
+def outbox_deliver_now(
+    *, message: OutboxMessage, gateway: SmsGateway | None = None
+) -> OutboxMessage:
+    """Send one queued message right away, in the caller's process (a sign-in code must not
+    wait for the worker's next pass), through the same claim, rules and bookkeeping as the
+    worker: if a worker claimed it first, or it is not due, this does nothing and the
+    worker sends it; a crash mid-send leaves a row the worker's recovery settles. Returns
+    the row as it stands afterwards (sent, back in the queue for a retry, failed …)."""
+    if gateway is None:
+        gateway = configured_gateway()
+    result = DeliverResult()
+    sender = _Sender(gateway)
+    try:
+        now = timezone.now()
+        rows, lease_until = _claim(1, now, only_ids=[message.pk])
+        if rows:
+            rules = BatchRules(rows, now)
+            _deliver_one(rows[0], lease_until, rules, sender, Throttle(), result)
+    finally:
+        sender.close()
+    return OutboxMessage.objects.get(pk=message.pk)
 
 
 def outbox_deliver_job() -> DeliverResult:

@@ -128,6 +128,8 @@ def code_request(*, address: SignInAddress) -> None:
             address=address.value,
             code=code,
             minutes=int(CODE_LIFETIME.total_seconds() // 60),
+            # The salt is fresh per code and reveals nothing without the secret key.
+            reference=salt[:16],
         )
     except (OSError, SenderNotReady) as failure:
         SignInCode.objects.filter(pk=row.pk, code_hash=row.code_hash).delete()

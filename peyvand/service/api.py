@@ -73,7 +73,7 @@ class TicketIn(Schema):
 
     subject: str = Field(..., max_length=250)
     body: str = Field(..., max_length=50_000)
-    channel: Literal["api", "email", "web", "phone", "in_person"] = "api"
+    channel: Literal["api", "email", "web", "phone", "in_person", "sms"] = "api"
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     category_id: int | None = None
     contact_id: int | None = None

@@ -29,6 +29,7 @@ AGENT_CHANNELS = [
     (TicketChannel.IN_PERSON, TicketChannel.IN_PERSON.label),
     (TicketChannel.EMAIL, TicketChannel.EMAIL.label),
     (TicketChannel.WEB, TicketChannel.WEB.label),
+    (TicketChannel.SMS, TicketChannel.SMS.label),
 ]
 
 

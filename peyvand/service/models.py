@@ -306,6 +306,7 @@ class TicketChannel(models.TextChoices):
     API = "api", _("API")
     PHONE = "phone", _("Phone")
     IN_PERSON = "in_person", _("In person")
+    SMS = "sms", _("SMS")
 
 
 class ComplaintStep(models.TextChoices):

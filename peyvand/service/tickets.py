@@ -42,6 +42,7 @@ from .models import (
     TicketStatus,
 )
 from .sla import sla_follow_status, sla_recompute, sla_start
+from .sms_replies import reply_sms_enqueue, reply_sms_number
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
@@ -266,7 +267,9 @@ def ticket_reply(
 ) -> TicketMessage:
     """An agent's public reply (the first one stops the first-response clock; a new ticket
     becomes open) or an internal note, which customers never see and which stops nothing.
-    ``files`` are attached in the same transaction (the reply email carries them)."""
+    ``files`` are attached in the same transaction (the reply email carries them). A public
+    reply is emailed to the requester, or texted (``sms_replies``: an SMS ticket, or no
+    email to answer to), its outbox row written in this transaction."""
     _check(actor)
     errors: dict[str, list[ValidationError]] = {}
     text = _clean_body(body, errors)
@@ -286,7 +289,10 @@ def ticket_reply(
             message_id=message_id[:255],
         )
         attachments_store_all(ticket=ticket, message=message, files=files)
-        if not internal and ticket.requester_email:  # emailed to the requester once committed
+        sms_number = "" if internal else reply_sms_number(ticket)
+        if sms_number:  # the ticket came by SMS, or there is no email to answer to
+            reply_sms_enqueue(message=message, number=sms_number)
+        elif not internal and ticket.requester_email:  # emailed once committed
             transaction.on_commit(lambda: reply_email.enqueue(message.pk))
         payload: dict[str, Any] = {"message": message.pk}
         if files:

@@ -304,6 +304,9 @@ def campaign_queue_phase(campaign: Campaign, *, group: str, chunk_size: int = CH
         best_seller = popular_product_name()
     pending = (
         CampaignRecipient.objects.filter(campaign=campaign, group=group, variant__isnull=False)
+        # A recipient left on a contact merged away since the freeze is the same person as
+        # the survivor's own recipient row (a merge moves the others): one message.
+        .filter(contact__merged_into__isnull=True)
         .exclude(address="")
         .order_by("contact_id")
     )

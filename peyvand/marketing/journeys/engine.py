@@ -79,8 +79,13 @@ class StepResult:
     state: str = RunState.ACTIVE
 
 
+def run_purpose_prefix(*, journey_id: int, run_id: int) -> str:
+    """How the outbox purposes of one run's messages start."""
+    return f"journey:{journey_id}:run:{run_id}:"
+
+
 def _purpose(run: JourneyRun, step: JourneyStep) -> str:
-    return f"journey:{run.journey_id}:run:{run.pk}:step:{step.pk}"
+    return f"{run_purpose_prefix(journey_id=run.journey_id, run_id=run.pk)}step:{step.pk}"
 
 
 def _placeholders(run: JourneyRun, contact: Contact, *texts: str) -> dict[str, object]:

@@ -229,7 +229,9 @@ def test_the_sms_slot_refuses_with_a_clear_error(customer: Contact) -> None:
     sender = SmsCodeSender()
     assert sender.is_ready() is False
     with pytest.raises(SenderNotReady, match="SMS is not set up"):
-        sender.send(contact=customer, address="+989121234567", code="123456", minutes=10)
+        sender.send(
+            contact=customer, address="+989121234567", code="123456", minutes=10, reference="r"
+        )
 
 
 @pytest.mark.parametrize("number", ["۰۹۱۲ ۱۲۳ ۴۵۶۷", "09359998877"])

@@ -260,3 +260,25 @@ def test_validation_errors_are_per_field(make_campaign: Callable[..., Campaign])
             "holdout_percent": ["Ensure this value is less than or equal to 50."],
             "variants.0.subject": ["An email needs a subject."],
         }
+
+
+def test_two_recipients_merged_into_one_person_after_the_freeze_get_one_message(
+    customer: Callable[..., Contact], make_campaign: Callable[..., Campaign], admin_user: Any
+) -> None:
+    from peyvand.contacts.merging import contacts_merge
+
+    ali, also_ali, _only = (
+        customer(phones=["09121111111"]),
+        customer(phones=["09122222222"]),
+        customer(phones=["09123333333"]),
+    )
+    campaign = make_campaign()
+    campaign_launch(actor=campaign.created_by, campaign=campaign)  # type: ignore[arg-type]
+    launch.campaign_freeze_audience(campaign)
+    contacts_merge(actor=admin_user, survivor=ali, others=[also_ali])
+    campaign_run(campaign_id=campaign.pk)
+    assert [recipient for recipient, _body in _outbox(campaign)] == [
+        "+989121111111",
+        "+989123333333",
+    ]
+    assert CampaignRecipient.objects.filter(campaign=campaign).count() == 3
