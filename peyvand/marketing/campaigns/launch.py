@@ -208,9 +208,11 @@ def _sql_plan(
     )
 
 
+# The pending recipients of a chunk (as ``pending`` in campaign_queue_phase: not on a contact
+# merged away since the freeze), over the recipients ``r`` joined to their contact ``c``.
 _PENDING_WHERE = (
     "r.campaign_id = %s AND r.{group} = %s AND r.variant_id IS NOT NULL AND r.address <> '' "
-    "AND r.contact_id > %s"
+    "AND r.contact_id > %s AND c.merged_into_id IS NULL"
 )
 
 
@@ -221,9 +223,11 @@ def _pending_where() -> str:
 def _next_chunk(campaign: Campaign, group: str, after: int, size: int) -> tuple[int, int] | None:
     """How many recipients the next chunk holds and its last contact id."""
     table = connection.ops.quote_name(CampaignRecipient._meta.db_table)
+    contacts = connection.ops.quote_name(Contact._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*), max(s.contact_id) FROM (SELECT r.contact_id FROM {table} r "
+            f"JOIN {contacts} c ON c.id = r.contact_id "
             f"WHERE {_pending_where()} ORDER BY r.contact_id LIMIT %s) s",
             [campaign.pk, group, after, size],
         )
