@@ -76,6 +76,8 @@ def _lead_values(values: dict[str, Any]) -> dict[str, Any]:
 class LeadImportRunner(ImportRunner):
     """Runs an import of leads (see the module docstring)."""
 
+    looked_up_models = (Lead,)
+
     def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
         super().__init__(job, progress=progress)
         self.parser = LeadRowParser(job.mapping)

@@ -143,3 +143,24 @@ def test_values_matching_splits_long_lists_where_arrays_are_missing() -> None:
 
     assert found == [(contact_id,)]
     assert len(captured.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_analyze_if_stale_refreshes_statistics_of_a_table_that_outgrew_them() -> None:
+    from peyvand.common.bulk import analyze_if_stale
+
+    insert_rows(Contact, [{"first_name": str(index)} for index in range(10_050)])
+    if connection.vendor != "postgresql":
+        assert analyze_if_stale(Contact, ContactPhone) == []
+        return
+    with connection.cursor() as cursor:
+        # This backend's counts reach pg_stat_user_tables when it reports them.
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+
+    assert analyze_if_stale(Contact, ContactPhone) == ["contacts_contact"]
+    assert analyze_if_stale(Contact, ContactPhone) == []  # now analyzed with 10,050 rows
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'contacts_contact'")
+        assert cursor.fetchone() == (10_050,)

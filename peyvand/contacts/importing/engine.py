@@ -36,7 +36,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone, translation
 
 from peyvand.accounts.models import User
-from peyvand.common.bulk import insert_rows, links_insert, values_matching
+from peyvand.common.bulk import analyze_if_stale, insert_rows, links_insert, values_matching
 from peyvand.common.persian import clean_persian, name_key, normalize_text, search_key
 from peyvand.contacts.custom_fields import searchable_custom_keys, searchable_values
 from peyvand.contacts.models import (
@@ -154,6 +154,10 @@ def _takes_company(contact: Contact, name: str, overwrite: bool) -> bool:
 class ImportRunner:
     """Runs one ``ImportJob`` (dry or real) from its checkpoint to the end of the file."""
 
+    # The tables each batch looks rows up in: their statistics are refreshed when an import
+    # (this one or an earlier one) has outgrown them (``common.bulk.analyze_if_stale``).
+    looked_up_models: tuple[type[Model], ...] = (Contact, ContactPhone, ContactEmail)
+
     def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
         self.job = job
         self.actor: User | None = job.created_by
@@ -196,8 +200,10 @@ class ImportRunner:
             name=f"import-{job.pk}-reader",
         )
         try:
+            analyze_if_stale(*self.looked_up_models)
             for batch in batches:
                 self._run_batch(batch)
+                analyze_if_stale(*self.looked_up_models)
         finally:
             batches.close()  # type: ignore[attr-defined]  # stops and joins the reader
             source.close()
@@ -731,6 +737,8 @@ class CompanyImportRunner(ImportRunner):
     Python among the candidates found by national ID and name key; rows of the same file
     still match each other on phone.
     """
+
+    looked_up_models = (Company,)
 
     def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
         super().__init__(job, progress=progress)
