@@ -11,12 +11,17 @@ Three levels, from lightest to heaviest:
   "عبد الله", "عبد‌الله" and "عبدالله" give one key.
 
 Digits are converted with :func:`to_ascii_digits` and :func:`to_persian_digits`.
+
+The three (and :func:`name_key`) are pure functions of their text and run for every name,
+city and tag of an import; the same values come back again and again (a million contacts
+share a few thousand first names), so each remembers its last results (``lru_cache``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = [
     "ZERO_WIDTH_AND_BIDI",
@@ -103,6 +108,16 @@ _SEARCH_KEY_STRIP = str.maketrans(dict.fromkeys(_NAME_PUNCTUATION))
 _SEARCH_KEY_STRIP_EMAIL = str.maketrans(
     {ch: None for ch in _NAME_PUNCTUATION if ch not in _EMAIL_PUNCTUATION}
 )
+# Results remembered per function: enough for the distinct names, cities and tags of a
+# large import, small in memory (a few MB each at most): long or multi-line text (addresses,
+# notes) is rarely repeated and is not remembered, nor anything but a plain ``str`` (a lazy
+# translation's text depends on the active language).
+_CACHE_SIZE = 1 << 16
+_CACHED_LENGTH = 100
+
+
+def _is_cacheable(value: object) -> bool:
+    return type(value) is str and len(value) <= _CACHED_LENGTH
 
 
 def is_farsi(language: str | None) -> bool:
@@ -152,6 +167,13 @@ def clean_persian(value: str, *, multiline: bool = False) -> str:
     With ``multiline=True`` line breaks survive: each line is cleaned on its own and runs of
     blank lines collapse to a single blank line (for notes and descriptions).
     """
+    if multiline or not _is_cacheable(value):
+        return _clean_persian.__wrapped__(value, multiline)
+    return _clean_persian(value, multiline)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _clean_persian(value: str, multiline: bool) -> str:
     value = _fold_presentation_forms(value).translate(_CLEAN_LETTERS)
     if not multiline:
         return _clean_line(value)
@@ -166,6 +188,13 @@ def normalize_text(value: str) -> str:
     U+0670) and hamza ء are removed; all digits become ASCII; zero-width and bidi control
     characters become spaces; whitespace is collapsed; the text is casefolded and stripped.
     """
+    if not _is_cacheable(value):
+        return _normalize_text.__wrapped__(value)
+    return _normalize_text(value)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _normalize_text(value: str) -> str:
     value = to_ascii_digits(clean_persian(value).translate(_NORMALIZE_LETTERS))
     return _WHITESPACE_RE.sub(" ", value).casefold().strip()
 
@@ -178,6 +207,13 @@ def search_key(value: str) -> str:
     ``@ + . _ -`` are kept. So "عبد الله", "عبد‌الله" and "عبدالله" share a key, as do
     "علي" and "علی", and "۰۹۱۲" and "0912".
     """
+    if not _is_cacheable(value):
+        return _search_key.__wrapped__(value)
+    return _search_key(value)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _search_key(value: str) -> str:
     value = _WHITESPACE_RE.sub("", normalize_text(value))
     table = _SEARCH_KEY_STRIP_EMAIL if "@" in value else _SEARCH_KEY_STRIP
     return value.translate(table)

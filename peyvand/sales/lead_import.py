@@ -17,11 +17,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import ngettext
 
 from peyvand.accounts.models import User
+from peyvand.common.bulk import values_matching
 from peyvand.contacts.importing.engine import (
     BatchOutcome,
     ImportRunner,
@@ -76,6 +76,8 @@ def _lead_values(values: dict[str, Any]) -> dict[str, Any]:
 class LeadImportRunner(ImportRunner):
     """Runs an import of leads (see the module docstring)."""
 
+    looked_up_models = (Lead,)
+
     def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
         super().__init__(job, progress=progress)
         self.parser = LeadRowParser(job.mapping)
@@ -96,8 +98,12 @@ class LeadImportRunner(ImportRunner):
         phones = {value for kind, value in wanted if kind == "phone"}
         emails = {value for kind, value in wanted if kind == "email"}
         found: dict[tuple[str, str], int] = {}
-        candidates = self.leads.filter(Q(phone__in=phones) | Q(email__in=emails))
-        for pk, phone, email in candidates.values_list("pk", "phone", "email"):
+        candidates = {
+            row[0]: row
+            for field, values in (("phone", phones), ("email", emails))
+            for row in values_matching(self.leads, field, values, "pk", "phone", "email")
+        }
+        for pk, phone, email in candidates.values():
             for key in (("phone", phone), ("email", email)):
                 if key in wanted:
                     found[key] = min(found.get(key, pk), pk)

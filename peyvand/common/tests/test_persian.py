@@ -272,3 +272,17 @@ def test_name_key_of_a_name_without_letters_is_empty() -> None:
     from peyvand.common.persian import name_key
 
     assert name_key(" - ", "، ") == ""
+
+
+def test_remembered_results_are_the_computed_ones() -> None:
+    """The normalizers remember short plain strings; long and multi-line text are computed
+    each time, with the same results."""
+    from peyvand.common import persian
+
+    name = "  علي   رضايي "
+    long_name = name * 20
+    assert persian.clean_persian(name) == persian.clean_persian(name) == "علی رضایی"
+    assert persian.clean_persian(long_name) == persian._clean_persian.__wrapped__(long_name, False)
+    assert persian.search_key(name) == persian.search_key(name) == "علیرضایی"
+    assert persian.normalize_text("ALI ۱۲") == persian.normalize_text("ALI ۱۲") == "ali 12"
+    assert persian.clean_persian("خط ۱\n\n\n\nخط ۲", multiline=True) == "خط ۱\n\nخط ۲"

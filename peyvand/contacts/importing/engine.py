@@ -1,7 +1,12 @@
 """Running an import: batches of parsed rows matched, merged and written in bulk.
 
 Each batch is one transaction that also advances ``ImportJob.rows_done``; a crash or kill
-leaves whole batches only, and running the job again continues after the last one.
+leaves whole batches only, and running the job again continues after the last one. On
+PostgreSQL a batch commits without waiting for its WAL flush (``synchronous_commit = off``
+for that transaction only): a crash of the database server may then lose the last batches
+committed before it, but never part of one, and their checkpoint is lost with them, so a
+resume imports them again; the job's last save (``done``) is a normal commit, which flushes
+everything before it.
 Existing contacts are matched on national ID, phone and email (and on name + city as a
 weaker rule) among the contacts the importing user may see; rows of the same file match
 each other the same way. A row's company is linked only when the importer may see it (or
@@ -9,6 +14,10 @@ this run created it); otherwise a new one is created. One summary event
 (``contact.imported``) is written per record touched, not one per field. A dry run writes
 nothing and counts what the real run would, repeats far down the file included, from a
 ledger of hashes (``preview.py``).
+
+The file is read and its rows parsed and normalized in a background thread, a batch or two
+ahead of the one being written (``read_ahead.py``), so Python's work and the database's
+overlap.
 """
 
 from __future__ import annotations
@@ -22,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Model, Q, QuerySet
-from django.utils import timezone
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone, translation
 
 from peyvand.accounts.models import User
-from peyvand.common.bulk import insert_rows
+from peyvand.common.bulk import analyze_if_stale, insert_rows, links_insert, values_matching
 from peyvand.common.persian import clean_persian, name_key, normalize_text, search_key
 from peyvand.contacts.custom_fields import searchable_custom_keys, searchable_values
 from peyvand.contacts.models import (
@@ -51,10 +60,15 @@ from peyvand.contacts.services import (
 from peyvand.timeline.events import EventRow, events_insert, events_record_bulk
 
 from .preview import PreviewLedger
-from .readers import open_source
+from .read_ahead import read_ahead
+from .readers import RowSource, open_source
 from .rows import CompanyRowParser, LeadRowParser, ParsedRow, RowParser
 
-BATCH_SIZE = 1000
+# Rows per batch (one transaction, one checkpoint): big enough that per-batch queries and
+# commits cost little per row, small enough to keep memory flat and resumes short.
+BATCH_SIZE = 5000
+# Parsed batches kept ready ahead of the one being written.
+READ_AHEAD_BATCHES = 2
 SCALAR_FIELDS = (
     "first_name",
     "last_name",
@@ -140,6 +154,10 @@ def _takes_company(contact: Contact, name: str, overwrite: bool) -> bool:
 class ImportRunner:
     """Runs one ``ImportJob`` (dry or real) from its checkpoint to the end of the file."""
 
+    # The tables each batch looks rows up in: their statistics are refreshed when an import
+    # (this one or an earlier one) has outgrown them (``common.bulk.analyze_if_stale``).
+    looked_up_models: tuple[type[Model], ...] = (Contact, ContactPhone, ContactEmail)
+
     def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
         self.job = job
         self.actor: User | None = job.created_by
@@ -174,24 +192,44 @@ class ImportRunner:
         job.save(update_fields=["total_rows", "status", "started_at", "rows_done"])
         source = open_source(job.file.path, file_format=job.file_format)
         self._open_rejects(source.headers)
+        # Lazy messages cast while parsing take the language active here.
+        language = translation.get_language()
+        batches = read_ahead(
+            lambda: self._parsed_batches(source, after=job.rows_done, language=language),
+            depth=READ_AHEAD_BATCHES,
+            name=f"import-{job.pk}-reader",
+        )
         try:
-            batch: list[ParsedRow] = []
-            for source_row in source:
-                if source_row.number <= job.rows_done:
-                    continue
-                batch.append(self.parser.parse(source_row.number, source_row.values))
-                if len(batch) >= BATCH_SIZE:
-                    self._run_batch(batch)
-                    batch = []
-            if batch:
+            analyze_if_stale(*self.looked_up_models)
+            for batch in batches:
                 self._run_batch(batch)
+                analyze_if_stale(*self.looked_up_models)
         finally:
+            batches.close()  # type: ignore[attr-defined]  # stops and joins the reader
             source.close()
             self._close_rejects()
         job.status = ImportStatus.PREVIEWED if job.is_dry_run else ImportStatus.DONE
         job.finished_at = timezone.now()
         job.save()
         return job
+
+    def _parsed_batches(
+        self, source: RowSource, *, after: int, language: str | None
+    ) -> Iterator[list[ParsedRow]]:
+        """The rows after row ``after`` parsed, in batches of ``BATCH_SIZE`` (in the reader
+        thread: no database here)."""
+        with translation.override(language):
+            parse = self.parser.parse
+            batch: list[ParsedRow] = []
+            for source_row in source:
+                if source_row.number <= after:
+                    continue
+                batch.append(parse(source_row.number, source_row.values))
+                if len(batch) >= BATCH_SIZE:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
 
     def _reset_counts(self) -> None:
         job = self.job
@@ -200,7 +238,14 @@ class ImportRunner:
 
     def _run_batch(self, rows: list[ParsedRow]) -> None:
         job = self.job
+        # Only a batch that is its own transaction relaxes its commit: inside a caller's
+        # transaction the setting would last until that one ends.
+        relax_commit = connection.vendor == "postgresql" and not connection.in_atomic_block
         with transaction.atomic():
+            if relax_commit:
+                # See the module docstring: a lost batch is lost with its checkpoint.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             outcome = self._apply(rows)
             self._write_rejects(outcome.rejected)
             job.rows_done = rows[-1].number
@@ -364,42 +409,38 @@ class ImportRunner:
         # Look candidates up by the indexed columns alone, then keep those the importer may
         # see in one query on their ids: a join on the visibility subquery would make the
         # planner scan the whole contact table for every batch.
-        candidates: list[tuple[str, str, int]] = []
-        if national_ids:
-            candidates += [
-                ("national_id", value, pk)
-                for value, pk in Contact.objects.filter(national_id__in=national_ids).values_list(
-                    "national_id", "pk"
-                )
-            ]
-        if phones:
-            candidates += [
-                ("phone", value, pk)
-                for value, pk in ContactPhone.objects.filter(number__in=phones).values_list(
-                    "number", "contact_id"
-                )
-            ]
-        if emails:
-            candidates += [
-                ("email", value, pk)
-                for value, pk in ContactEmail.objects.filter(address__in=emails).values_list(
-                    "address", "contact_id"
-                )
-            ]
-        if names:
-            candidates += [
-                ("name_city", f"{key}|{normalize_text(city)}", pk)
-                for key, city, pk in Contact.objects.filter(name_key__in=names).values_list(
-                    "name_key", "city", "pk"
-                )
-            ]
+        candidates: list[tuple[str, str, int]] = [
+            ("national_id", value, pk)
+            for value, pk in values_matching(
+                Contact.objects.all(), "national_id", national_ids, "national_id", "pk"
+            )
+        ]
+        candidates += [
+            ("phone", value, pk)
+            for value, pk in values_matching(
+                ContactPhone.objects.all(), "number", phones, "number", "contact_id"
+            )
+        ]
+        candidates += [
+            ("email", value, pk)
+            for value, pk in values_matching(
+                ContactEmail.objects.all(), "address", emails, "address", "contact_id"
+            )
+        ]
+        candidates += [
+            ("name_city", f"{key}|{normalize_text(city)}", pk)
+            for key, city, pk in values_matching(
+                Contact.objects.all(), "name_key", names, "name_key", "city", "pk"
+            )
+        ]
         if not candidates:
             return {}
-        visible = set(
-            self.visible.filter(pk__in={pk for _kind, _value, pk in candidates}).values_list(
-                "pk", flat=True
+        visible = {
+            pk
+            for (pk,) in values_matching(
+                self.visible, "pk", {pk for _kind, _value, pk in candidates}, "pk"
             )
-        )
+        }
         found: dict[tuple[str, str], int] = {}
         for kind, value, pk in candidates:
             if pk in visible:
@@ -531,17 +572,18 @@ class ImportRunner:
         if not links:
             return
         # Tags are unique by their normalized key: "VIP" is the existing tag named "vip".
-        tags = {tag.key: tag for tag in tags_resolve({name for _id, name in links})}
+        tags = {tag.key: tag.pk for tag in tags_resolve({name for _id, name in links})}
         through: type[Model] = model.tags.through
-        column = f"{model._meta.model_name}_id"
-        through._default_manager.bulk_create(
-            [
-                through(**{column: record_id, "tag_id": tags[search_key(name)].pk})
+        tag_ids = {name: tags.get(search_key(name)) for name in {name for _id, name in links}}
+        links_insert(
+            through,
+            f"{model._meta.model_name}_id",
+            "tag_id",
+            (
+                (record_id, tag_id)
                 for record_id, name in links
-                if search_key(name) in tags
-            ],
-            ignore_conflicts=True,
-            batch_size=2000,
+                if (tag_id := tag_ids[name]) is not None
+            ),
         )
 
     def _update(self, updates: dict[int, dict[str, Any]], policy: str, *, write: bool) -> set[int]:
@@ -696,6 +738,8 @@ class CompanyImportRunner(ImportRunner):
     still match each other on phone.
     """
 
+    looked_up_models = (Company,)
+
     def __init__(self, job: ImportJob, *, progress: Progress | None = None) -> None:
         super().__init__(job, progress=progress)
         self.parser = CompanyRowParser(job.mapping)
@@ -731,9 +775,12 @@ class CompanyImportRunner(ImportRunner):
                 names.add(name_key(row.values["name"])[:200])
         if not (national_ids or names):
             return {}
-        candidates = self.companies_visible.filter(
-            Q(national_id__in=national_ids) | Q(name_key__in=names)
-        ).values_list("pk", "national_id", "name_key", "city", "phones")
+        columns = ("pk", "national_id", "name_key", "city", "phones")
+        candidates = {
+            row[0]: row
+            for field, values in (("national_id", national_ids), ("name_key", names))
+            for row in values_matching(self.companies_visible, field, values, *columns)
+        }.values()
         found: dict[tuple[str, str], int] = {}
 
         def add(key: tuple[str, str], pk: int) -> None:

@@ -8,9 +8,11 @@ Farsi and English for the rejects file.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -133,8 +135,9 @@ class ParsedRow:
         """Same full name and same city: a weaker rule, only for rows without a national ID,
         phone or email (two people called علی محمدی in Tehran with different phones are two
         people)."""
-        if self.match_keys:
-            return None
+        values = self.values
+        if values.get("national_id") or values.get("phones") or values.get("emails"):
+            return None  # it has match keys (checked without building them)
         first, last = self.values.get("first_name", ""), self.values.get("last_name", "")
         city = self.values.get("city", "")
         if first and last and city:
@@ -180,6 +183,13 @@ class LeadParsedRow(ParsedRow):
     @property
     def weak_key(self) -> tuple[str, str] | None:
         return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _parse_date(text: str) -> datetime.date:
+    """:func:`parse_date`, remembered: a large file repeats the same dates (a day of birth
+    per few hundred people); dates that do not parse raise each time."""
+    return parse_date(text)
 
 
 def company_name_key(name: str, city: str | None) -> str:
@@ -306,7 +316,7 @@ class RowParser:
 
     def _birthday(self, row: ParsedRow, text: str) -> None:
         try:
-            row.values["birthday"] = parse_date(text[:10] if "T" in text else text)
+            row.values["birthday"] = _parse_date(text[:10] if "T" in text else text)
         except ValidationError as error:
             row.add_error("birthday", _lazy_join(text, error))
 

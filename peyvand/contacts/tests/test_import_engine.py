@@ -768,6 +768,66 @@ def test_resume_through_the_runner_continues_after_the_checkpoint(
     assert [row[:-2] for row in rows[1:]] == CRASH_REJECTED_ROWS
 
 
+@pytest.mark.django_db(transaction=True)
+def test_batches_commit_without_waiting_for_the_flush_on_postgresql_only(
+    sales_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch lost to a server crash after its commit is lost with its checkpoint (one
+    transaction), so relaxing the flush for batch transactions keeps resuming exact. Each
+    batch is its own transaction here (no test transaction around the run)."""
+    monkeypatch.setattr(engine, "BATCH_SIZE", 3)
+    seen: list[tuple[str, int]] = []
+    original = ImportRunner._apply
+
+    def recording(self: ImportRunner, rows: list[Any]) -> Any:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SHOW synchronous_commit" if connection.vendor == "postgresql" else "SELECT 'n/a'"
+            )
+            (setting,) = cursor.fetchone()
+        seen.append((setting, ImportJob.objects.get(pk=self.job.pk).rows_done))
+        return original(self, rows)
+
+    monkeypatch.setattr(ImportRunner, "_apply", recording)
+    job = run_import(sales_user, write_csv(tmp_path / "crash.csv", CRASH_HEADERS, CRASH_ROWS))
+
+    expected = "off" if connection.vendor == "postgresql" else "n/a"
+    # Each batch sees the checkpoint its predecessor committed, with the relaxed setting.
+    assert seen == [(expected, 0), (expected, 3), (expected, 6), (expected, 9)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)  # SET LOCAL: the batch's transaction only
+    assert job.status == ImportStatus.DONE
+
+
+def test_rows_are_parsed_in_a_reader_thread_in_the_importers_language(
+    sales_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from peyvand.contacts.importing.rows import RowParser
+
+    monkeypatch.setattr(engine, "BATCH_SIZE", 3)
+    threads: set[str] = set()
+    languages: set[str | None] = set()
+    original = RowParser.parse
+
+    def recording(self: RowParser, number: int, raw: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        languages.add(translation.get_language())
+        return original(self, number, raw)
+
+    monkeypatch.setattr(RowParser, "parse", recording)
+    with translation.override("en"):
+        job = run_import(sales_user, write_csv(tmp_path / "crash.csv", CRASH_HEADERS, CRASH_ROWS))
+
+    assert threads == {f"import-{job.pk}-reader"}
+    assert languages == {"en"}
+    assert counts(job) == {"created": 7, "updated": 1, "skipped": 0, "rejected": 4}
+    assert not any(thread.name == f"import-{job.pk}-reader" for thread in threading.enumerate())
+
+
 # --- fixing the rejects file ----------------------------------------------------------------------
 
 
