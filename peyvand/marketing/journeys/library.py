@@ -203,7 +203,7 @@ TEMPLATES: tuple[JourneyTemplate, ...] = (
         "win_back",
         _("Win-back offer for customers at risk"),
         _(
-            "A customer quiet for 60 days whose churn risk is 50% or more gets an offer; "
+            "A customer quiet for 60 days whose churn risk is 50 percent or more gets an offer; "
             "without a purchase in two weeks they are marked churned."
         ),
         {
