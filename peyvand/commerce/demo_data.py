@@ -160,7 +160,9 @@ def seed_commerce_demo(*, seed: int, contacts: Sequence[Contact]) -> int:
                     refund_record(
                         actor=None,
                         order=result.order,
-                        amount=lines[0]["unit_price"],
+                        # One item back, never more than was paid (a discounted order
+                        # with free shipping can total less than its dearest item).
+                        amount=min(lines[0]["unit_price"], result.order.refundable_amount),
                         reason="کالا آسیب‌دیده رسید",
                         refunded_at=placed_at + datetime.timedelta(days=rng.randrange(3, 12)),
                         external_id=f"R{made}",
