@@ -277,15 +277,20 @@ def step_execute(run_id: int, *, now: datetime.datetime) -> bool:
     """Run the current step of one due run, if no other worker holds it; True when the run
     may go straight on to its next step."""
     with transaction.atomic():
+        # Lock the run row alone, then read it with its relations: a locking query with
+        # joins re-checks a row another worker has just moved on against the joined rows it
+        # read before (PostgreSQL's EvalPlanQual), so it would miss the run for this pass.
+        locked = (
+            JourneyRun.objects.select_for_update(skip_locked=True)
+            .filter(pk=run_id, state__in=OPEN_STATES, wake_at__lte=now)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if locked is None:
+            return False
         run = (
-            JourneyRun.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("journey", "contact", "current_step")
-            .filter(
-                pk=run_id,
-                state__in=OPEN_STATES,
-                wake_at__lte=now,
-                journey__status=JourneyStatus.ACTIVE,
-            )
+            JourneyRun.objects.select_related("journey", "contact", "current_step")
+            .filter(pk=locked, journey__status=JourneyStatus.ACTIVE)
             .first()
         )
         if run is None:
