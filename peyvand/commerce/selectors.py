@@ -25,9 +25,15 @@ if TYPE_CHECKING:
 ORDER_ORDERING = ["-placed_at", "-id"]
 
 
+def may_read_orders(user: User | AnonymousUser | None) -> bool:
+    """Whether ``user`` may see orders at all (then those of the contacts they may see;
+    figures derived from orders, like the purchase-month rollup, scope the same way)."""
+    return has_permission(user, "read", "orders")
+
+
 def orders_visible_to(user: User | AnonymousUser | None) -> OrderQuerySet:
     """Every order ``user`` may see: those of the contacts they may see."""
-    if not has_permission(user, "read", "orders"):
+    if not may_read_orders(user):
         return Order.objects.none()
     return Order.objects.filter(contact__in=contacts_visible_to(user))
 

@@ -38,6 +38,7 @@ from .models import (
     OrderStatus,
     Refund,
 )
+from .signals import orders_changed
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
@@ -253,6 +254,9 @@ def _event(
     payload: Mapping[str, Any],
     occurred_at: datetime.datetime | None = None,
 ) -> None:
+    """Every order write ends here, inside its transaction: the change goes on the
+    contact's timeline and the apps that derive figures from orders hear of it."""
+    orders_changed.send(sender=Order, contact_ids=[order.contact_id])
     event_record(
         actor=actor,
         verb=verb,

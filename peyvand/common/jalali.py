@@ -174,6 +174,16 @@ class JalaliMonth:
     def next(self) -> JalaliMonth:
         return JalaliMonth(self.year + self.month // 12, self.month % 12 + 1)
 
+    def number(self) -> int:
+        """Months since the start of year 0: consecutive months differ by 1 (Farvardin 1403
+        is 16836), so stored months compare and subtract as integers."""
+        return self.year * 12 + self.month - 1
+
+    @classmethod
+    def from_number(cls, number: int) -> JalaliMonth:
+        """The month :meth:`number` gave ``number``."""
+        return cls(number // 12, number % 12 + 1)
+
     def label(self, language: str | None = None) -> str:
         """``"فروردین ۱۴۰۵"`` in Farsi, ``"Farvardin 1405"`` in English."""
         chosen = language or get_language() or "fa"

@@ -45,14 +45,14 @@ MERGE_FIELDS = CONTACT_FIELDS
 # Rows that hang off a contact and move to the survivor of a merge (undo moves them back):
 # ``app_label.Model`` and the key under which the merge record keeps their old contacts.
 # Other apps carry their rows (outbox messages, segment memberships, journey runs …) by
-# registering a part with ``merge_parts``; consent is carried there too.
+# registering a part with ``merge_parts`` (orders too, so figures derived from them follow);
+# consent is carried there too.
 MOVABLE = (
     ("timeline.Activity", "activity"),
     ("timeline.Task", "task"),
     ("sales.Deal", "deal"),
     ("sales.Lead", "lead"),
     ("service.Ticket", "ticket"),
-    ("commerce.Order", "order"),
 )
 
 

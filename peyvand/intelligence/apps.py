@@ -6,6 +6,10 @@ class IntelligenceConfig(AppConfig):
     label = "intelligence"
 
     def ready(self) -> None:
+        from peyvand.commerce.signals import orders_changed
+
+        from .purchase_months import orders_changed_receiver
         from .segment_conditions import register_intelligence_conditions
 
         register_intelligence_conditions()
+        orders_changed.connect(orders_changed_receiver, dispatch_uid="purchase_months")

@@ -27,8 +27,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from peyvand.accounts.models import Role, Team, User
-from peyvand.commerce.models import OrderQuerySet
-from peyvand.commerce.selectors import orders_visible_to
+from peyvand.commerce.selectors import may_read_orders
 from peyvand.common.jalali import JalaliMonth
 from peyvand.common.money import display_unit, format_money
 from peyvand.common.persian import is_farsi, to_persian_digits
@@ -76,8 +75,8 @@ def may_view_insights(user: User | AnonymousUser | None) -> bool:
 
 class KpiData:
     """The figures of one request, each computed on first use and scoped to ``user``:
-    contacts, orders and leads narrowed by the team (the owner's) and source filters,
-    tickets by the team filter."""
+    contacts, buyers (contacts whose orders the user may see) and leads narrowed by the team
+    (the owner's) and source filters, tickets by the team filter."""
 
     def __init__(self, user: User, filters: KpiFilters) -> None:
         self.user = user
@@ -94,11 +93,10 @@ class KpiData:
         return contacts
 
     @cached_property
-    def orders(self) -> OrderQuerySet:
-        orders = orders_visible_to(self.user)
-        if self.filters.team_id is not None or self.filters.source is not None:
-            orders = orders.filter(contact__in=self.contacts.values("pk"))
-        return orders
+    def buyers(self) -> QuerySet[Contact]:
+        """The contacts whose purchases count: the filtered contacts, when the user may see
+        their orders."""
+        return self.contacts if may_read_orders(self.user) else self.contacts.none()
 
     @cached_property
     def leads(self) -> QuerySet[Lead]:
@@ -118,7 +116,7 @@ class KpiData:
 
     @cached_property
     def flows(self) -> Any:
-        return customer_flows(self.orders, self.period)
+        return customer_flows(self.buyers, self.period)
 
     @cached_property
     def spend(self) -> dict[str, list[int]]:

@@ -87,6 +87,7 @@ class CustomerRfm(models.Model):
 
 from .churn_models import ChurnRun, CustomerChurn  # noqa: E402  (churn risk)
 from .dashboard_models import PinnedChart  # noqa: E402  (the home page's pins)
+from .purchase_month_models import PurchaseMonth  # noqa: E402  (the purchase rollup)
 from .recommendation_models import (  # noqa: E402  (next best products)
     ProductRecommendation,
     RecommendationRun,
@@ -101,6 +102,7 @@ __all__ = [
     "CustomerValue",
     "PinnedChart",
     "ProductRecommendation",
+    "PurchaseMonth",
     "RecommendationRun",
     "RfmRun",
     "RfmSegment",

@@ -20,7 +20,10 @@ at least one purchase (``Order.objects.purchases()``) gets:
       R1  lost                hibern.    at risk    at risk    can't lose
 
 Everything runs in the database in one ``INSERT … SELECT`` with window functions (SQLite and
-PostgreSQL alike), so a million customers never pass through Python. Each run upserts
+PostgreSQL alike), so a million customers never pass through Python. It reads the window's
+whole Jalali months from the purchase-month rollup (one row per customer and month, see
+:mod:`peyvand.intelligence.purchase_months`) and only the partial months at its two ends
+from the orders. Each run upserts
 ``CustomerRfm`` (keeping the previous segment), drops customers who no longer bought in the
 window, and records an ``RfmRun`` with the count per segment and the movement matrix.
 """
@@ -38,7 +41,8 @@ from django.utils import timezone
 
 from peyvand.commerce.models import PURCHASE_STATUSES, Order
 
-from .models import CustomerRfm, RfmRun, RfmSegment
+from .models import CustomerRfm, PurchaseMonth, RfmRun, RfmSegment
+from .purchase_months import whole_months
 
 # (segment, recency scores, FM scores): every one of the 25 cells exactly once.
 SEGMENT_GRID: tuple[tuple[RfmSegment, tuple[int, ...], tuple[int, ...]], ...] = (
@@ -93,6 +97,7 @@ def _score_sql(order_by: str) -> str:
 def _upsert_sql() -> str:
     quote = connection.ops.quote_name
     orders = quote(Order._meta.db_table)
+    rollup = quote(PurchaseMonth._meta.db_table)
     table = quote(CustomerRfm._meta.db_table)
     statuses = ", ".join("%s" for _status in PURCHASE_STATUSES)
     columns = (
@@ -112,10 +117,19 @@ def _upsert_sql() -> str:
                        {_score_sql("frequency")} AS f,
                        {_score_sql("monetary")} AS m
                 FROM (
-                    SELECT contact_id, MAX(placed_at) AS last_at, COUNT(*) AS frequency,
-                           SUM(net_total) AS monetary
-                    FROM {orders}
-                    WHERE status IN ({statuses}) AND placed_at >= %s AND placed_at < %s
+                    SELECT contact_id, MAX(last_at) AS last_at, SUM(n) AS frequency,
+                           SUM(amount) AS monetary
+                    FROM (
+                        SELECT contact_id, last_at, orders AS n, net_total AS amount
+                        FROM {rollup}
+                        WHERE month >= %s AND month < %s
+                        UNION ALL
+                        SELECT contact_id, placed_at, 1, net_total
+                        FROM {orders}
+                        WHERE status IN ({statuses})
+                          AND ((placed_at >= %s AND placed_at < %s)
+                               OR (placed_at >= %s AND placed_at < %s))
+                    ) AS parts
                     GROUP BY contact_id
                 ) AS base
             ) AS scored
@@ -132,6 +146,20 @@ def _upsert_sql() -> str:
             monetary_score = excluded.monetary_score,
             segment = excluded.segment
     """
+
+
+def _window_params(start: datetime.datetime, end: datetime.datetime) -> list[Any]:
+    """The parameters of the window in :func:`_upsert_sql`: its whole months from the
+    rollup, its partial ends from the orders."""
+    first, stop, partial = whole_months(start, end)
+    (low_start, low_end), *rest = partial
+    high_start, high_end = rest[0] if rest else (end, end)
+    return [
+        first,
+        stop,
+        *PURCHASE_STATUSES,
+        *(_db_time(value) for value in (low_start, low_end, high_start, high_end)),
+    ]
 
 
 def rfm_compute(
@@ -153,12 +181,7 @@ def rfm_compute(
         with connection.cursor() as cursor:
             cursor.execute(
                 _upsert_sql(),
-                [
-                    run.pk,
-                    *PURCHASE_STATUSES,
-                    _db_time(start),
-                    _db_time(as_of),
-                ],
+                [run.pk, *_window_params(start, as_of)],
             )
             movement: dict[str, dict[str, int]] = defaultdict(dict)
             cursor.execute(

@@ -44,8 +44,7 @@ class KpiFilters:
 
 def month_add(month: JalaliMonth, count: int) -> JalaliMonth:
     """The month ``count`` months after ``month`` (before, when negative)."""
-    index = month.year * 12 + (month.month - 1) + count
-    return JalaliMonth(index // 12, index % 12 + 1)
+    return JalaliMonth.from_number(month.number() + count)
 
 
 def month_starts(first: JalaliMonth, count: int) -> list[datetime.datetime]:

@@ -11,30 +11,29 @@ Definitions (also in ``docs/architecture.md``):
   whose last purchase was exactly 12 months before the month and who did not buy again);
 * **reactivated** = ``E − R − N``: bought in the month after more than 12 months away.
 
-Everything comes from one SQL statement over the orders (see :func:`customer_flows`): each
-customer's purchases grouped by month (``width_bucket`` on PostgreSQL), ``LEAD`` to the
-customer's next purchase month and ``MIN`` for their first, then counts per month. Python
-only adds up a few hundred rows.
+Everything comes from one SQL statement over the purchase-month rollup (see
+:func:`customer_flows` and :mod:`peyvand.intelligence.purchase_months`): one row per customer
+and month that bought, each knowing the customer's first and next purchase month, counted per
+month. Python only adds up a few hundred rows.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections, transaction
-from django.db.models import Count, F, Sum
+from django.db import connections
+from django.db.models import QuerySet
 
-from peyvand.commerce.models import OrderQuerySet
 from peyvand.common.jalali import JalaliMonth
 from peyvand.common.money import divide_half_up
 from peyvand.contacts.models import Contact
 from peyvand.sales.models import LeadSourceCost
 
-from .common import MonthIndex, MonthRange, month_add, month_starts, ratio
+from ..purchase_month_models import PurchaseMonth
+from .common import MonthRange, month_add, ratio
 
 # A customer stays active this many months after a purchase.
 ACTIVE_MONTHS = 12
@@ -115,80 +114,68 @@ class CustomerFlows:
     cohorts: list[Cohort]
 
 
-# Sorting and hashing a million (customer, month) rows wants more than PostgreSQL's default
-# 4 MB of work memory; this statement alone gets more (SET LOCAL, inside its transaction).
-WORK_MEMORY = "256MB"
-
-_SQL = """
-WITH pm AS ({inner}),
-seq AS (
-    SELECT cid, m,
-           MIN(m) OVER (PARTITION BY cid) AS first_m,
-           LEAD(m) OVER (PARTITION BY cid ORDER BY m) AS next_m
-    FROM pm
-),
-flags AS (
-    SELECT m,
-           CASE WHEN first_m = m THEN 1 ELSE 0 END AS is_new,
-           CASE WHEN next_m IS NOT NULL AND next_m < m + {active} THEN next_m
-                ELSE m + {active} END AS cover_end,
-           CASE WHEN next_m IS NULL OR next_m > m + {active} THEN 1 ELSE 0 END AS lapsed
-    FROM seq
-    WHERE m >= 1
-)
-SELECT 'flow', '', m, is_new, cover_end, lapsed, COUNT(*), 0
-FROM flags
+_FLOWS_SQL = """
+SELECT 'flow', '', m, is_new, cover_end, lapsed, COUNT(*), SUM(orders), SUM(net_total)
+FROM (
+    SELECT month - {base} AS m, orders, net_total,
+           CASE WHEN first_month = month THEN 1 ELSE 0 END AS is_new,
+           CASE WHEN next_month IS NOT NULL AND next_month < month + {active}
+                THEN next_month - {base} ELSE month + {active} - {base} END AS cover_end,
+           CASE WHEN next_month IS NULL OR next_month > month + {active} THEN 1 ELSE 0 END
+               AS lapsed
+    FROM {rollup} AS pm
+    WHERE month > {base} AND month <= {last} {scope}
+) AS flags
 GROUP BY m, is_new, cover_end, lapsed
 UNION ALL
-SELECT 'cohort', contact.{source}, seq.first_m, seq.m, 0, 0, COUNT(*), 0
-FROM seq JOIN {contacts} AS contact ON contact.id = seq.cid
-WHERE seq.first_m >= %s
-GROUP BY contact.{source}, seq.first_m, seq.m
-UNION ALL
-SELECT 'sales', '', m, 0, 0, 0, SUM(orders), SUM(amount)
-FROM pm
-WHERE m >= %s
-GROUP BY m
+SELECT 'cohort', contact.source, pm.first_month - {base}, pm.month - {base}, 0, 0, COUNT(*),
+       0, 0
+FROM {rollup} AS pm JOIN ({contacts}) AS contact ON contact.id = pm.contact_id
+WHERE pm.first_month >= {first} AND pm.month <= {last}
+GROUP BY contact.source, pm.first_month, pm.month
 """
 
 
-def customer_flows(orders: OrderQuerySet, period: MonthRange) -> CustomerFlows:
-    """The flows of every month of ``period`` over ``orders`` (already scoped to what the
-    viewer may see), in one query whatever the number of orders.
+def customer_flows(contacts: QuerySet[Contact], period: MonthRange) -> CustomerFlows:
+    """The flows of every month of ``period`` for the purchases of ``contacts`` (already
+    scoped to what the viewer may see), in one query over the purchase-month rollup
+    (:mod:`peyvand.intelligence.purchase_months`), whatever the number of orders.
 
     Months are numbered 1…K from 12 months before the period (the look-back that decides
-    who is active at its start) to its last month; 0 is everything earlier (so a first
-    purchase ever is told from a return after years). Only first-time buyers of the period
-    are joined to their contact (for the source)."""
+    who is active at its start) to its last month. Each rollup row knows its customer's
+    first purchase month ever and next purchase month, so a first purchase is told from a
+    return after years, and when a customer's 12 months run out, without looking at other
+    rows. Only first-time buyers of the period are joined to their contact (for the
+    source)."""
     months = period.months()
     count = len(months)
     total_months = count + ACTIVE_MONTHS
-    edges = month_starts(month_add(period.first, -ACTIVE_MONTHS), total_months)
+    base = month_add(period.first, -ACTIVE_MONTHS).number() - 1
     first_in_period = ACTIVE_MONTHS + 1
-    inner = (
-        orders.purchases()
-        .filter(placed_at__lt=edges[-1])
-        .order_by()
-        .annotate(cid=F("contact_id"), m=MonthIndex("placed_at", edges))
-        .values("cid", "m")
-        .annotate(orders=Count("id"), amount=Sum("net_total"))
-    )
-    inner_sql, inner_params = inner.query.get_compiler(using=inner.db).as_sql()
-    connection = connections[inner.db]
-    sql = _SQL.format(
-        inner=inner_sql,
+    database = contacts.db
+    connection = connections[database]
+    compiler = contacts.order_by().values("id", "source").query.get_compiler(using=database)
+    contacts_sql, contacts_params = compiler.as_sql()
+    # Merged contacts have no purchases (a merge moves their orders), so every contact not
+    # merged away is every buyer: the flows then need no join to the contacts.
+    if _every_live_contact(contacts):
+        scope_sql, scope_params = "", ()
+    else:
+        scope_sql, scope_params = (
+            "AND pm.contact_id IN (SELECT id FROM ({contacts}) AS c)",
+            contacts_params,
+        )
+    sql = _FLOWS_SQL.format(
+        base=base,
+        last=base + total_months,
+        first=base + first_in_period,
         active=ACTIVE_MONTHS,
-        contacts=connection.ops.quote_name(Contact._meta.db_table),
-        source=connection.ops.quote_name(Contact._meta.get_field("source").column),
+        scope=scope_sql.format(contacts=contacts_sql),
+        rollup=connection.ops.quote_name(PurchaseMonth._meta.db_table),
+        contacts=contacts_sql,
     )
-    is_postgresql = connection.vendor == "postgresql"
-    with (
-        transaction.atomic(using=inner.db) if is_postgresql else contextlib.nullcontext(),
-        connection.cursor() as cursor,
-    ):
-        if is_postgresql:
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEMORY}'")
-        cursor.execute(sql, (*inner_params, first_in_period, first_in_period))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*scope_params, *contacts_params))
         rows = cursor.fetchall()
 
     size = total_months + ACTIVE_MONTHS + 3
@@ -197,25 +184,24 @@ def customer_flows(orders: OrderQuerySet, period: MonthRange) -> CustomerFlows:
     }
     cohort_counts: dict[tuple[int, int], int] = defaultdict(int)
     new_by_source: dict[str, list[int]] = defaultdict(lambda: [0] * count)
-    for kind, source, a, b, cover_end, lapsed, customers, amount in _typed(rows):
-        if kind == "sales":
-            figures["orders"][a] += customers
-            figures["revenue"][a] += amount
-        elif kind == "cohort":
+    for kind, source, a, b, cover_end, lapsed, customers, orders, amount in _typed(rows):
+        if kind == "cohort":
             cohort_counts[(a, b)] += customers
             if a == b:
                 new_by_source[source or ""][a - first_in_period] += customers
-        else:
-            figures["buyers"][a] += customers
-            if b:
-                figures["new"][a] += customers
-            # Active from the month after the purchase up to the end of its cover (a
-            # running sum over +1/−1 marks counts each customer once: covers of the same
-            # customer follow one another without overlapping).
-            figures["cover"][a + 1] += customers
-            figures["cover"][cover_end + 1] -= customers
-            if lapsed:
-                figures["churned"][a + ACTIVE_MONTHS] += customers
+            continue
+        figures["orders"][a] += orders
+        figures["revenue"][a] += amount
+        figures["buyers"][a] += customers
+        if b:
+            figures["new"][a] += customers
+        # Active from the month after the purchase up to the end of its cover (a running
+        # sum over +1/−1 marks counts each customer once: covers of the same customer
+        # follow one another without overlapping).
+        figures["cover"][a + 1] += customers
+        figures["cover"][cover_end + 1] -= customers
+        if lapsed:
+            figures["churned"][a + ACTIVE_MONTHS] += customers
 
     active = [0] * size
     running = 0
@@ -256,7 +242,16 @@ def customer_flows(orders: OrderQuerySet, period: MonthRange) -> CustomerFlows:
     )
 
 
-def _typed(rows: list[tuple[Any, ...]]) -> list[tuple[str, str, int, int, int, int, int, int]]:
+def _every_live_contact(contacts: QuerySet[Contact]) -> bool:
+    """Whether ``contacts`` is exactly every contact not merged into another (what an
+    administrator sees, unfiltered)."""
+    live = Contact.objects.using(contacts.db).filter(merged_into__isnull=True)
+    return str(contacts.order_by().query) == str(live.order_by().query)
+
+
+def _typed(
+    rows: list[tuple[Any, ...]],
+) -> list[tuple[str, str, int, int, int, int, int, int, int]]:
     return [
         (
             str(kind),
@@ -266,9 +261,10 @@ def _typed(rows: list[tuple[Any, ...]]) -> list[tuple[str, str, int, int, int, i
             int(cover_end),
             int(lapsed),
             int(customers or 0),
+            int(orders or 0),
             int(amount or 0),
         )
-        for kind, source, a, b, cover_end, lapsed, customers, amount in rows
+        for kind, source, a, b, cover_end, lapsed, customers, orders, amount in rows
     ]
 
 

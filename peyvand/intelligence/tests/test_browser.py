@@ -14,6 +14,7 @@ from peyvand.accounts.tests.factories import UserFactory
 from peyvand.commerce.models import Order, OrderStatus
 from peyvand.contacts.services import contact_update
 from peyvand.contacts.tests.factories import make_contact
+from peyvand.intelligence.purchase_months import purchase_months_refresh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 _numbers = itertools.count(1)
@@ -35,6 +36,7 @@ def test_dashboard_draws_exports_and_pins(page, live_server) -> None:  # type: i
                 subtotal=1000,
                 total=1000,
             )
+        purchase_months_refresh([contact.pk])
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 

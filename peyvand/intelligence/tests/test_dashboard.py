@@ -23,6 +23,7 @@ from peyvand.commerce.models import Order, OrderStatus
 from peyvand.contacts.models import Contact
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.intelligence.models import PinnedChart
+from peyvand.intelligence.purchase_months import purchase_months_refresh
 
 pytestmark = pytest.mark.django_db
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -34,7 +35,7 @@ _numbers = itertools.count(1)
 
 
 def buy(contact: Contact, when: datetime.datetime, total: int = 1000) -> Order:
-    return Order.objects.create(
+    order = Order.objects.create(
         contact=contact,
         source="test",
         external_id=str(next(_numbers)),
@@ -43,6 +44,8 @@ def buy(contact: Contact, when: datetime.datetime, total: int = 1000) -> Order:
         subtotal=total,
         total=total,
     )
+    purchase_months_refresh([contact.pk])
+    return order
 
 
 def read_csv(response: Any) -> list[list[str]]:

@@ -21,6 +21,7 @@ from peyvand.commerce.models import Order, OrderStatus
 from peyvand.contacts.models import Contact
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.intelligence.models import CustomerRfm, RfmRun, RfmSegment
+from peyvand.intelligence.purchase_months import purchase_months_refresh
 from peyvand.intelligence.rfm import SEGMENT_GRID, rfm_compute, segment_for
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +37,10 @@ def buy(
     status: str = OrderStatus.COMPLETED,
     refunded: int = 0,
 ) -> Order:
-    """An order placed ``days_ago`` before AS_OF (test setup, straight into the table)."""
+    """An order placed ``days_ago`` before AS_OF (test setup, straight into the table; its
+    rollup rows recomputed as the order services do)."""
     number = next(_order_numbers)
-    return Order.objects.create(
+    order = Order.objects.create(
         contact=contact,
         source="test",
         external_id=str(number),
@@ -48,6 +50,8 @@ def buy(
         total=total,
         refunded_total=refunded,
     )
+    purchase_months_refresh([contact.pk])
+    return order
 
 
 def expected_score(value: float, values: list[float]) -> int:

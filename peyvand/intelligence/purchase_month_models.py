@@ -1,0 +1,39 @@
+"""Each customer's purchases per Jalali month: the rollup of orders that the customer KPIs
+and RFM read instead of every order (see :mod:`peyvand.intelligence.purchase_months`)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PurchaseMonth(models.Model):
+    """One customer's purchases (``Order.objects.purchases()``) in one Jalali month of the
+    site's time zone, with where the month stands in the customer's whole history: the month
+    of their first purchase ever and of their next purchase after this month. Kept in step
+    with the orders in the same transaction as every order write and contact merge."""
+
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique constraint below starts with it
+        verbose_name=_("contact"),
+    )
+    # Jalali year × 12 + month − 1 (Farvardin 1403 is 16836): consecutive months differ by 1.
+    month = models.IntegerField(_("month"))
+    orders = models.PositiveIntegerField(_("purchases"))
+    net_total = models.BigIntegerField(_("net total (Rials)"))
+    last_at = models.DateTimeField(_("last purchase at"))
+    first_month = models.IntegerField(_("first purchase month"))
+    next_month = models.IntegerField(_("next purchase month"), null=True)
+
+    class Meta:
+        verbose_name = _("purchase month")
+        verbose_name_plural = _("purchase months")
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "month"], name="purchase_month_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} {self.month}"
