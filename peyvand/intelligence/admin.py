@@ -24,7 +24,7 @@ class RfmRunAdmin(admin.ModelAdmin):
 class CustomerRfmAdmin(admin.ModelAdmin):
     list_display = ("contact", "segment", "recency_score", "frequency_score", "monetary_score")
     list_filter = ("segment",)
-    raw_id_fields = ("contact", "run")
+    raw_id_fields = ("contact",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

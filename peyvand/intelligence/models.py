@@ -59,7 +59,6 @@ class CustomerRfm(models.Model):
         related_name="rfm",
         verbose_name=_("contact"),
     )
-    run = models.ForeignKey(RfmRun, on_delete=models.CASCADE, related_name="+")
     last_purchase_at = models.DateTimeField(_("last purchase"))
     frequency = models.PositiveIntegerField(_("purchases"))
     monetary = models.BigIntegerField(_("net spend (Rials)"))

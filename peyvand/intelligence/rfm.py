@@ -19,13 +19,15 @@ at least one purchase (``Order.objects.purchases()``) gets:
       R2  hibernating         hibern.    at risk    at risk    can't lose
       R1  lost                hibern.    at risk    at risk    can't lose
 
-Everything runs in the database in one ``INSERT … SELECT`` with window functions (SQLite and
-PostgreSQL alike), so a million customers never pass through Python. It reads the window's
-whole Jalali months from the purchase-month rollup (one row per customer and month, see
-:mod:`peyvand.intelligence.purchase_months`) and only the partial months at its two ends
-from the orders. Each run upserts
-``CustomerRfm`` (keeping the previous segment), drops customers who no longer bought in the
-window, and records an ``RfmRun`` with the count per segment and the movement matrix.
+Everything runs in the database (SQLite and PostgreSQL alike), so a million customers never
+pass through Python: one ``CREATE TEMPORARY TABLE … AS SELECT`` with window functions scores
+every customer, reading the window's whole Jalali months from the purchase-month rollup (one
+row per customer and month, see :mod:`peyvand.intelligence.purchase_months`) and only the
+partial month at its start from the orders (the one it ends in too, when something was
+bought in it after ``as_of``). Then customers who no longer bought in the window lose their
+``CustomerRfm`` row, and the scores are upserted, rewriting only the rows that change (the
+previous segment is kept for the movement); the ``RfmRun`` records the count per segment and
+the movement matrix.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from django.utils import timezone
 from peyvand.commerce.models import PURCHASE_STATUSES, Order
 
 from .models import CustomerRfm, PurchaseMonth, RfmRun, RfmSegment
-from .purchase_months import whole_months
+from .purchase_months import month_start, whole_months
 
 # (segment, recency scores, FM scores): every one of the 25 cells exactly once.
 SEGMENT_GRID: tuple[tuple[RfmSegment, tuple[int, ...], tuple[int, ...]], ...] = (
@@ -94,20 +96,33 @@ def _score_sql(order_by: str) -> str:
     return f"CASE WHEN {raw} > 5 THEN 5 ELSE {raw} END"
 
 
-def _upsert_sql() -> str:
+# Sorting and hashing a million customers wants more than PostgreSQL's default 4 MB of work
+# memory; the run's transaction alone gets more (SET LOCAL).
+WORK_MEMORY = "256MB"
+# The scores of one run, made in the run's transaction and dropped at its end.
+SCORES = "peyvand_rfm_scores"
+_SCORE_COLUMNS = (
+    "last_purchase_at",
+    "frequency",
+    "monetary",
+    "recency_score",
+    "frequency_score",
+    "monetary_score",
+    "segment",
+)
+
+
+def _scores_sql() -> str:
+    """Every customer's window figures, scores and segment (parameters from
+    :func:`_window_params`)."""
     quote = connection.ops.quote_name
     orders = quote(Order._meta.db_table)
     rollup = quote(PurchaseMonth._meta.db_table)
-    table = quote(CustomerRfm._meta.db_table)
     statuses = ", ".join("%s" for _status in PURCHASE_STATUSES)
-    columns = (
-        "contact_id, run_id, last_purchase_at, frequency, monetary, recency_score, "
-        "frequency_score, monetary_score, segment, previous_segment"
-    )
     return f"""
-        INSERT INTO {table} ({columns})
-        SELECT contact_id, %s, last_at, frequency, monetary, r, f, m, {_segment_case_sql()},
-               NULL
+        SELECT contact_id, last_at AS last_purchase_at, frequency, monetary,
+               r AS recency_score, f AS frequency_score, m AS monetary_score,
+               {_segment_case_sql()} AS segment
         FROM (
             SELECT contact_id, last_at, frequency, monetary, r, f, m,
                    (f + m + 1) / 2 AS fm
@@ -134,32 +149,48 @@ def _upsert_sql() -> str:
                 ) AS base
             ) AS scored
         ) AS graded
-        WHERE 1 = 1
+    """
+
+
+def _upsert_sql() -> str:
+    """Write the run's scores over the stored ones, touching only the rows that change: a
+    customer whose figures and segment stay as they were, and whose previous segment already
+    is that segment, keeps their row as it is (most of them, day to day)."""
+    table = connection.ops.quote_name(CustomerRfm._meta.db_table)
+    columns = ", ".join(_SCORE_COLUMNS)
+    changed = " OR ".join(f"{table}.{column} <> excluded.{column}" for column in _SCORE_COLUMNS)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in _SCORE_COLUMNS)
+    return f"""
+        INSERT INTO {table} (contact_id, {columns}, previous_segment)
+        SELECT contact_id, {columns}, NULL FROM {SCORES} WHERE 1 = 1
         ON CONFLICT (contact_id) DO UPDATE SET
-            previous_segment = {table}.segment,
-            run_id = excluded.run_id,
-            last_purchase_at = excluded.last_purchase_at,
-            frequency = excluded.frequency,
-            monetary = excluded.monetary,
-            recency_score = excluded.recency_score,
-            frequency_score = excluded.frequency_score,
-            monetary_score = excluded.monetary_score,
-            segment = excluded.segment
+            previous_segment = {table}.segment, {updates}
+        WHERE {changed}
+           OR {table}.previous_segment IS NULL
+           OR {table}.previous_segment <> {table}.segment
     """
 
 
 def _window_params(start: datetime.datetime, end: datetime.datetime) -> list[Any]:
-    """The parameters of the window in :func:`_upsert_sql`: its whole months from the
-    rollup, its partial ends from the orders."""
+    """The parameters of the window in :func:`_scores_sql`: its whole months from the
+    rollup, its partial ends from the orders. The month the window ends in comes from the
+    rollup too when nothing was bought in it after ``end`` (the usual case: a run as of now),
+    so only the partial month at the start is read from the orders."""
     first, stop, partial = whole_months(start, end)
     (low_start, low_end), *rest = partial
     high_start, high_end = rest[0] if rest else (end, end)
+    if rest and not _bought_between(end, month_start(stop + 1)):
+        stop, high_start = stop + 1, end
     return [
         first,
         stop,
         *PURCHASE_STATUSES,
         *(_db_time(value) for value in (low_start, low_end, high_start, high_end)),
     ]
+
+
+def _bought_between(start: datetime.datetime, end: datetime.datetime) -> bool:
+    return Order.objects.purchases().filter(placed_at__gte=start, placed_at__lt=end).exists()
 
 
 def rfm_compute(
@@ -174,32 +205,42 @@ def rfm_compute(
     start = as_of - datetime.timedelta(days=window_days)
     began = time.perf_counter()
     table = connection.ops.quote_name(CustomerRfm._meta.db_table)
+    is_postgresql = connection.vendor == "postgresql"
     with transaction.atomic():
         # One run at a time: the second waits here and then scores on the first's results.
         list(RfmRun.objects.select_for_update().order_by("-id")[:1])
         run = RfmRun.objects.create(as_of=as_of, window_days=window_days)
         with connection.cursor() as cursor:
+            if is_postgresql:
+                # Sorting and hashing a million customers wants more than the default 4 MB.
+                cursor.execute(f"SET LOCAL work_mem = '{WORK_MEMORY}'")
+            cursor.execute(f"DROP TABLE IF EXISTS {SCORES}")
             cursor.execute(
-                _upsert_sql(),
-                [run.pk, *_window_params(start, as_of)],
+                f"CREATE TEMPORARY TABLE {SCORES} AS {_scores_sql()}",
+                _window_params(start, as_of),
             )
+            if is_postgresql:
+                cursor.execute(f"ANALYZE {SCORES}")
+            else:
+                cursor.execute(f"CREATE UNIQUE INDEX {SCORES}_contact ON {SCORES} (contact_id)")
             movement: dict[str, dict[str, int]] = defaultdict(dict)
+            # Customers who no longer bought in the window: counted as leaving, then gone.
+            cursor.execute(
+                f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {SCORES} AS scores "
+                f"WHERE scores.contact_id = {table}.contact_id) RETURNING segment"
+            )
+            for (segment,) in cursor.fetchall():
+                movement[segment][""] = movement[segment].get("", 0) + 1
+            cursor.execute(_upsert_sql())
             cursor.execute(
                 f"SELECT previous_segment, segment, COUNT(*) FROM {table} "
-                "WHERE run_id = %s GROUP BY previous_segment, segment",
-                [run.pk],
+                "GROUP BY previous_segment, segment"
             )
             counts: dict[str, int] = defaultdict(int)
             for previous, segment, count in cursor.fetchall():
                 movement[previous or ""][segment] = count
                 counts[segment] += count
-            cursor.execute(
-                f"SELECT segment, COUNT(*) FROM {table} WHERE run_id <> %s GROUP BY segment",
-                [run.pk],
-            )
-            for segment, count in cursor.fetchall():
-                movement[segment][""] = count
-            cursor.execute(f"DELETE FROM {table} WHERE run_id <> %s", [run.pk])
+            cursor.execute(f"DROP TABLE {SCORES}")
         run.customers = sum(counts.values())
         run.segment_counts = {segment.value: counts.get(segment.value, 0) for segment in RfmSegment}
         run.movement = {source: dict(targets) for source, targets in movement.items()}

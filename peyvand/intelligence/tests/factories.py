@@ -21,12 +21,13 @@ from peyvand.intelligence.models import (
 def make_rfm(
     contact: Contact, segment: str, scores: tuple[int, int, int] = (1, 1, 1), **values: Any
 ) -> CustomerRfm:
-    """An RFM row for ``contact`` in ``segment`` (scores as given; run made when missing)."""
-    run = values.pop("run", None) or RfmRun.objects.create(as_of=timezone.now(), window_days=365)
+    """An RFM row for ``contact`` in ``segment`` (scores as given), with a run as the pages
+    read it when there is none yet."""
+    if values.pop("run", None) is None and not RfmRun.objects.exists():
+        RfmRun.objects.create(as_of=timezone.now(), window_days=365)
     recency, frequency, monetary = scores
     return CustomerRfm.objects.create(
         contact=contact,
-        run=run,
         last_purchase_at=values.pop("last_purchase_at", timezone.now()),
         frequency=values.pop("frequency", 1),
         monetary=values.pop("monetary", 1),

@@ -128,7 +128,6 @@ def test_a_run_scores_by_quintiles_and_agrees_with_the_grid() -> None:
         assert row.segment == segment_for(*scores)
         assert row.frequency == counts[person.pk]
         assert row.monetary == spend[person.pk]
-        assert row.run_id == run.pk
         assert row.previous_segment is None
     assert sum(run.segment_counts.values()) == 12
     assert run.movement == {
@@ -192,6 +191,66 @@ def test_a_second_run_keeps_the_previous_segment_and_drops_lapsed_customers() ->
     assert second.movement[before[stays.pk]] == {rows[stays.pk].segment: 1}
     assert RfmRun.objects.count() == 2 and first.pk != second.pk
     assert rows[stays.pk].frequency == 2
+
+
+def test_a_run_without_changes_rewrites_nothing_and_settles_the_previous_segment() -> None:
+    """Rows whose figures and segment stay are left as they are; a segment that moved in the
+    last run reads as "stayed" once the next run finds it unchanged."""
+    first, second = _customers(2)
+    buy(first, days_ago=10, total=1_000_000)
+    rfm_compute(as_of=AS_OF, window_days=365)
+    assert CustomerRfm.objects.get(contact=first).previous_segment is None
+    buy(second, days_ago=100, total=100_000)  # older and smaller: first now ranks above
+    rfm_compute(as_of=AS_OF, window_days=365)
+    moved = CustomerRfm.objects.get(contact=first)
+    assert moved.previous_segment == RfmSegment.LOST  # alone, it scored 111
+    assert moved.segment == RfmSegment.POTENTIAL_LOYALIST  # R 5, F 1 (a tie), M 5
+    rows_before = {row.contact_id: row for row in CustomerRfm.objects.all()}
+    run = rfm_compute(as_of=AS_OF, window_days=365)
+    rows = {row.contact_id: row for row in CustomerRfm.objects.all()}
+    assert {pk: row.code for pk, row in rows.items()} == {
+        pk: row.code for pk, row in rows_before.items()
+    }
+    assert all(row.previous_segment == row.segment for row in rows.values())
+    assert run.movement == {row.segment: {row.segment: 1} for row in rows.values()}
+    assert run.customers == 2
+
+
+@pytest.mark.parametrize("bought_after_as_of", [False, True])
+def test_window_edges_inside_months_count_exactly(bought_after_as_of: bool) -> None:
+    """The window starts and ends inside Jalali months: whole months come from the rollup,
+    the partial ones from the orders, and the figures are those of the exact window (worked
+    out here from the orders alone). With a purchase after ``as_of`` in its month, that month
+    is read from the orders too."""
+    import random
+
+    rng = random.Random(11 + bought_after_as_of)
+    people = _customers(12)
+    as_of = AS_OF + datetime.timedelta(days=9, hours=5)  # mid-month in Tehran
+    window = 200
+    start = as_of - datetime.timedelta(days=window)
+    bought: dict[int, list[tuple[datetime.datetime, int]]] = {}
+    for person in people:
+        for _index in range(rng.randint(1, 6)):
+            # Around both edges and in between, some just outside.
+            anchor = rng.choice((start, as_of, start + (as_of - start) / 2))
+            when = anchor + datetime.timedelta(hours=rng.uniform(-72, 72))
+            total = rng.randint(1, 50) * 100_000
+            buy(person, days_ago=(AS_OF - when).total_seconds() / 86400, total=total)
+            bought.setdefault(person.pk, []).append((when, total))
+    if bought_after_as_of:
+        buy(people[0], days_ago=(AS_OF - as_of).total_seconds() / 86400 - 0.5, total=100_000)
+    rfm_compute(as_of=as_of, window_days=window)
+    rows = {row.contact_id: row for row in CustomerRfm.objects.all()}
+    expected = {}
+    for pk, purchases in bought.items():
+        inside = [(when, total) for when, total in purchases if start <= when < as_of]
+        if inside:
+            expected[pk] = (len(inside), sum(total for _when, total in inside))
+    assert {pk: (row.frequency, row.monetary) for pk, row in rows.items()} == expected
+    for pk, row in rows.items():
+        last = max(when for when, _total in bought[pk] if start <= when < as_of)
+        assert abs((row.last_purchase_at - last).total_seconds()) < 0.001
 
 
 def test_an_empty_shop_makes_an_empty_run() -> None:
