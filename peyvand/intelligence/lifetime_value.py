@@ -8,7 +8,9 @@ The per-customer summary is built by the database, so orders never pass through 
 purchases (``Order.objects.purchases()``, net of refunds) are grouped by customer and
 *local* calendar day (Tehran time: "the same day" is a local notion, and several orders on
 one day count as one purchase, as in the models' papers), numbered by day, and reduced to
-one row per customer: purchase days, first and last day, total and first-day spend. From
+one row per customer: purchase days, first and last day, total and first-day spend. The
+purchase-month rollup (:mod:`peyvand.intelligence.purchase_months`) keeps that reduction per
+month, so a run as of now adds up its rows instead of every order. From
 those, in NumPy: frequency x = days − 1, recency t_x = last − first, age T = as-of day −
 first (in weeks), and the mean repeat spend (total − first day) / x.
 """
@@ -25,7 +27,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Case, F, Max, Min, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -33,7 +35,7 @@ from peyvand.commerce.models import Order
 from peyvand.common.bulk import insert_rows
 
 from .clv import CustomerSummary, fit_models, score
-from .models import ClvRun, CustomerValue
+from .models import ClvRun, CustomerValue, PurchaseMonth
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,34 @@ class SummaryRows:
 
 def purchase_summary_rows(as_of: datetime.datetime) -> SummaryRows:
     """Reduce every purchase placed up to ``as_of`` to one row per customer (see the module
-    docstring), in one query."""
+    docstring), in one query: over the purchase-month rollup, which already holds each
+    month's purchase days and the spend of its first day, when nothing was bought after
+    ``as_of`` (a run as of now); over the orders otherwise."""
+    if Order.objects.purchases().filter(placed_at__gt=as_of).exists():
+        return _summary_from_orders(as_of)
+    return _summary_from_rollup()
+
+
+def _summary_from_rollup() -> SummaryRows:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    rows = (
+        PurchaseMonth.objects.values("contact_id")
+        .annotate(
+            days=Sum("days"),
+            first=TruncDate(Min("first_at"), tzinfo=zone),
+            last=TruncDate(Max("last_at"), tzinfo=zone),
+            total=Sum("net_total"),
+            first_spend=Sum(
+                Case(When(month=F("first_month"), then=F("first_day_net")), default=Value(0))
+            ),
+        )
+        .order_by("contact_id")
+        .values_list("contact_id", "days", "first", "last", "total", "first_spend")
+    )
+    return _summary_arrays(list(rows))
+
+
+def _summary_from_orders(as_of: datetime.datetime) -> SummaryRows:
     days = (
         Order.objects.purchases()
         .filter(placed_at__lte=as_of)
@@ -86,7 +115,10 @@ def purchase_summary_rows(as_of: datetime.datetime) -> SummaryRows:
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return _summary_arrays(cursor.fetchall())
+
+
+def _summary_arrays(rows: list[tuple[Any, ...]]) -> SummaryRows:
     if not rows:
         empty_int = np.zeros(0, dtype=np.int64)
         empty_day = np.zeros(0, dtype="datetime64[D]")

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 class PurchaseMonth(models.Model):
     """One customer's purchases (``Order.objects.purchases()``) in one Jalali month of the
-    site's time zone, with where the month stands in the customer's whole history: the month
-    of their first purchase ever and of their next purchase after this month. Kept in step
-    with the orders in the same transaction as every order write and contact merge."""
+    site's time zone (count, net total, first and last time, purchase days), with where the
+    month stands in the customer's whole history: the month of their first purchase ever and
+    of their next purchase after this month. Kept in step with the orders in the same
+    transaction as every order write and contact merge."""
 
     contact = models.ForeignKey(
         "contacts.Contact",
@@ -24,7 +25,12 @@ class PurchaseMonth(models.Model):
     month = models.IntegerField(_("month"))
     orders = models.PositiveIntegerField(_("purchases"))
     net_total = models.BigIntegerField(_("net total (Rials)"))
+    first_at = models.DateTimeField(_("first purchase at"))
     last_at = models.DateTimeField(_("last purchase at"))
+    # Local days with a purchase, and the net total of the first of them (lifetime value
+    # counts repeat purchases by day and leaves the first day's spend out of the average).
+    days = models.PositiveIntegerField(_("purchase days"))
+    first_day_net = models.BigIntegerField(_("net total of the first purchase day (Rials)"))
     first_month = models.IntegerField(_("first purchase month"))
     next_month = models.IntegerField(_("next purchase month"), null=True)
 

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Count, F, Max, Min, Sum
+from django.db.models.functions import TruncDate
 
 from peyvand.commerce.models import Order
 from peyvand.common.jalali import JalaliMonth
@@ -117,21 +118,38 @@ def _recompute(ids: list[int] | None) -> int:
         count = month_number_at(span["last"]) - first + 1
         # Month i (1…count) of these edges is month number first + i − 1.
         edges = month_starts(JalaliMonth.from_number(first), count)
-        grouped = (
-            purchases.annotate(cid=F("contact_id"), m=MonthIndex("placed_at", edges))
-            .values("cid", "m")
-            .annotate(n=Count("id"), amount=Sum("net_total"), last_at=Max("placed_at"))
+        by_day = purchases.annotate(
+            cid=F("contact_id"),
+            m=MonthIndex("placed_at", edges),
+            day=TruncDate("placed_at", tzinfo=ZoneInfo(settings.TIME_ZONE)),
+        ).values("cid", "m", "day")
+        by_day = by_day.annotate(
+            n=Count("id"),
+            amount=Sum("net_total"),
+            first_at=Min("placed_at"),
+            last_at=Max("placed_at"),
         )
-        grouped_sql, params = grouped.query.get_compiler(using=database).as_sql()
+        by_day_sql, params = by_day.query.get_compiler(using=database).as_sql()
         offset = first - 1
         cursor.execute(
             f"""
             INSERT INTO {table}
-                (contact_id, month, orders, net_total, last_at, first_month, next_month)
-            SELECT cid, m + {offset}, n, amount, last_at,
+                (contact_id, month, orders, net_total, first_at, last_at, days, first_day_net,
+                 first_month, next_month)
+            SELECT cid, m + {offset}, n, amount, first_at, last_at, days, first_day_net,
                    MIN(m) OVER (PARTITION BY cid) + {offset},
                    LEAD(m) OVER (PARTITION BY cid ORDER BY m) + {offset}
-            FROM ({grouped_sql}) AS grouped
+            FROM (
+                SELECT cid, m, SUM(n) AS n, SUM(amount) AS amount, MIN(first_at) AS first_at,
+                       MAX(last_at) AS last_at, COUNT(*) AS days,
+                       SUM(CASE WHEN day_number = 1 THEN amount ELSE 0 END) AS first_day_net
+                FROM (
+                    SELECT cid, m, n, amount, first_at, last_at,
+                           ROW_NUMBER() OVER (PARTITION BY cid, m ORDER BY day) AS day_number
+                    FROM ({by_day_sql}) AS by_day
+                ) AS numbered
+                GROUP BY cid, m
+            ) AS grouped
             """,
             params,
         )

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from peyvand.commerce.models import Order, OrderStatus
+from peyvand.commerce.services import order_cancel
 from peyvand.contacts.models import Contact
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.intelligence import lifetime_value
@@ -23,6 +25,7 @@ from peyvand.intelligence.lifetime_value import (
     purchase_summary_rows,
 )
 from peyvand.intelligence.models import ClvRun, CustomerValue
+from peyvand.intelligence.purchase_months import purchase_months_rebuild, purchase_months_refresh
 from peyvand.intelligence.tests.cdnow import (
     CALIBRATION_END,
     DatasetMissingError,
@@ -44,7 +47,9 @@ def buy(
     status: str = OrderStatus.COMPLETED,
     refunded: int = 0,
 ) -> Order:
-    return Order.objects.create(
+    """An order straight into the table (test setup), its rollup rows recomputed as the
+    order services do."""
+    order = Order.objects.create(
         contact=contact,
         source="test",
         external_id=str(next(_numbers)),
@@ -54,6 +59,8 @@ def buy(
         total=total,
         refunded_total=refunded,
     )
+    purchase_months_refresh([contact.pk])
+    return order
 
 
 def _load_cdnow() -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
@@ -87,6 +94,7 @@ def _load_cdnow() -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray]:
             )
         )
     Order.objects.bulk_create(orders, batch_size=1000)
+    purchase_months_rebuild()  # loaded behind the order services' back
     return [contact_of[number] for number in customer_ids.tolist()], dates, dollars, keep
 
 
@@ -159,6 +167,33 @@ def test_orders_on_one_local_day_are_one_purchase_and_refunds_count() -> None:
     assert summary.monetary_value.tolist() == [(500_000 + 700_000) / 2]
 
 
+def test_the_rollup_gives_the_summary_the_orders_give() -> None:
+    """As of now the summary adds up the rollup's months; as of a time with purchases after
+    it, it reads the orders. Both reduce the same history to the same rows: several orders
+    on one local day, days either side of Tehran midnight and of a month's end, refunds."""
+    import random
+
+    rng = random.Random(5)
+    now = timezone.now()
+    people = [make_contact() for _index in range(15)]
+    for person in people:
+        for _index in range(rng.randint(1, 8)):
+            when = now - datetime.timedelta(days=rng.uniform(0.01, 400))
+            if rng.random() < 0.3:  # a second order on a day already bought on
+                when = when.replace(hour=rng.choice((0, 23)), minute=rng.randint(0, 59))
+                when = min(when, now - datetime.timedelta(minutes=1))
+            total = rng.randint(1, 90) * 10_000
+            buy(person, when, total, refunded=rng.choice((0, 0, total // 2)))
+    from_rollup = purchase_summary_rows(now)
+    late = make_contact()
+    buy(late, now + datetime.timedelta(days=1), 100_000)  # after as_of: read the orders
+    from_orders = purchase_summary_rows(now)
+    for name in ("contact_ids", "purchase_days", "first_day", "last_day", "total_spend"):
+        assert getattr(from_rollup, name).tolist() == getattr(from_orders, name).tolist(), name
+    assert from_rollup.first_day_spend.tolist() == from_orders.first_day_spend.tolist()
+    assert len(from_rollup.contact_ids) == len(people)
+
+
 def _customers(count: int, *, repeat: bool) -> list[Contact]:
     contacts = Contact.objects.bulk_create(
         [Contact(first_name=f"مشتری {index}") for index in range(count)]
@@ -179,7 +214,8 @@ def test_too_little_history_records_why_and_keeps_the_previous_values() -> None:
     assert first.message == ""
     assert CustomerValue.objects.filter(run=first).count() == MIN_CUSTOMERS + 10
 
-    Order.objects.update(status=OrderStatus.CANCELLED)
+    for order in Order.objects.all():
+        order_cancel(actor=None, order=order)
     second = clv_compute(as_of=AS_OF)
 
     assert second.customers == 0
@@ -191,7 +227,8 @@ def test_too_little_history_records_why_and_keeps_the_previous_values() -> None:
 def test_a_rerun_replaces_every_value_and_drops_customers_without_purchases() -> None:
     contacts = _customers(MIN_CUSTOMERS + 20, repeat=True)
     clv_compute(as_of=AS_OF)
-    Order.objects.filter(contact=contacts[0]).update(status=OrderStatus.CANCELLED)
+    for order in Order.objects.filter(contact=contacts[0]):
+        order_cancel(actor=None, order=order)
 
     run = clv_compute(as_of=AS_OF)
 
