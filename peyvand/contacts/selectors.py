@@ -41,6 +41,14 @@ def contacts_visible_to(user: User | AnonymousUser | None) -> QuerySet[Contact]:
     )
 
 
+def is_every_live_contact(contacts: QuerySet[Contact]) -> bool:
+    """Whether ``contacts`` is exactly every contact not merged into another (what a viewer
+    who sees everything gets from :func:`contacts_visible_to`, unfiltered): then rows kept
+    only for live contacts need no join to them."""
+    live = Contact.objects.using(contacts.db).filter(merged_into__isnull=True)
+    return str(contacts.order_by().query) == str(live.order_by().query)
+
+
 def companies_visible_to(user: User | AnonymousUser | None) -> QuerySet[Company]:
     """Every company ``user`` may see (key accounts also by their account team); companies
     merged into another are gone from every list, search and page."""

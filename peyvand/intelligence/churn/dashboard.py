@@ -24,10 +24,11 @@ def churn_risk_list(user: User, filters: KpiFilters) -> list[dict[str, Any]] | N
     [text…]}…]`` most at risk first, or ``None`` before the first run that scored anyone
     (two queries at most)."""
     from peyvand.intelligence.dashboard import KpiData, display_value
+    from peyvand.intelligence.selectors import rows_of
 
     contacts = KpiData(user, filters).contacts
     rows = list(
-        CustomerChurn.objects.filter(contact__in=contacts.values("pk"))
+        rows_of(CustomerChurn.objects.all(), contacts)
         .select_related("contact", "contact__lifetime_value")
         .order_by("-probability", "contact_id")[:LIST_SIZE]
     )

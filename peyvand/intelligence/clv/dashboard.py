@@ -27,9 +27,10 @@ _STEPS = (1, 2, 5)
 def values_for(user: User, filters: KpiFilters) -> QuerySet[CustomerValue]:
     """The stored values of the contacts on the user's dashboard."""
     from peyvand.intelligence.dashboard import KpiData
+    from peyvand.intelligence.selectors import rows_of
 
     contacts = KpiData(user, filters).contacts
-    return CustomerValue.objects.filter(contact__in=contacts.values("pk"), clv__isnull=False)
+    return rows_of(CustomerValue.objects.filter(clv__isnull=False), contacts)
 
 
 def clv_average(user: User, filters: KpiFilters) -> int | None:

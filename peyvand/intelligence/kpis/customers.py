@@ -30,6 +30,7 @@ from django.db.models import QuerySet
 from peyvand.common.jalali import JalaliMonth
 from peyvand.common.money import divide_half_up
 from peyvand.contacts.models import Contact
+from peyvand.contacts.selectors import is_every_live_contact
 from peyvand.sales.models import LeadSourceCost
 
 from ..purchase_month_models import PurchaseMonth
@@ -158,7 +159,7 @@ def customer_flows(contacts: QuerySet[Contact], period: MonthRange) -> CustomerF
     contacts_sql, contacts_params = compiler.as_sql()
     # Merged contacts have no purchases (a merge moves their orders), so every contact not
     # merged away is every buyer: the flows then need no join to the contacts.
-    if _every_live_contact(contacts):
+    if is_every_live_contact(contacts):
         scope_sql, scope_params = "", ()
     else:
         scope_sql, scope_params = (
@@ -240,13 +241,6 @@ def customer_flows(contacts: QuerySet[Contact], period: MonthRange) -> CustomerF
     return CustomerFlows(
         period=period, months=totals, new_by_source=dict(new_by_source), cohorts=cohorts
     )
-
-
-def _every_live_contact(contacts: QuerySet[Contact]) -> bool:
-    """Whether ``contacts`` is exactly every contact not merged into another (what an
-    administrator sees, unfiltered)."""
-    live = Contact.objects.using(contacts.db).filter(merged_into__isnull=True)
-    return str(contacts.order_by().query) == str(live.order_by().query)
 
 
 def _typed(

@@ -268,10 +268,10 @@ def test_query_counts_do_not_grow_with_the_data(shop: dict[str, Any], logged_in:
     assert home_large == home_small
     # Session, user, notifications, pins, teams, the team filter's check, and per figure
     # set: customer flows 1, spend 1, leads 3, service times 5, satisfaction 4, NPS 1,
-    # journey 1, RFM 4, lifetime value 4 (average, count, 99th percentile, buckets), churn
-    # risk 2 (the list, then whether any run scored since it is empty); on PostgreSQL the
-    # flows also set their work memory in a savepoint (three more).
-    assert page_small == 31 + (3 if connection.vendor == "postgresql" else 0)
+    # journey 1, RFM 2 (the run, the grouped rows), lifetime value 4 (average, count, 99th
+    # percentile, buckets), churn risk 2 (the list, then whether any run scored since it is
+    # empty).
+    assert page_small == 29
 
 
 def test_home_charts_use_the_last_months(shop: dict[str, Any], logged_in: Any) -> None:
