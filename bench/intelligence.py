@@ -244,7 +244,7 @@ def kpis(admin: Any, baseline: float) -> None:
     """RFM and every chart of the dashboard, as a manager opens it."""
     # The dashboard imports its lifetime-value and churn charts on first use (scikit-learn
     # and SciPy: seconds); a running server has done so at its first request.
-    import peyvand.intelligence.churn.dashboard  # noqa: F401
+    import peyvand.intelligence.churn.dashboard
     import peyvand.intelligence.clv.dashboard  # noqa: F401
     from peyvand.intelligence.dashboard import CHARTS, KpiData, parse_filters
     from peyvand.intelligence.kpis import MonthRange, customer_flows, retention_rate
