@@ -14,7 +14,7 @@ The rows are derived data and are kept in step with the orders:
   imports, webhooks and the demo) sends ``commerce.signals.orders_changed`` inside its
   transaction, and :func:`purchase_months_refresh` recomputes that customer's rows there;
 * a contact merge and its undo recompute the contacts whose orders moved (a merge part);
-* :func:`purchase_months_rebuild` (``peyvand purchase_months --rebuild``, the migration that
+* :func:`purchase_months_rebuild` (``peyvand purchase_months rebuild``, the migration that
   made the table, and data loaded behind the services' back such as the benchmarks)
   recomputes every row in one statement.
 
