@@ -7,6 +7,11 @@ status is in ``PURCHASE_STATUSES``, by the Jalali month of its Tehran date, with
 the sum of ``total − refunded_total``, the latest ``placed_at``, the customer's first month
 and the next month with a purchase. The tests also pin explicit figures, so the comparison
 is never of two empty sets.
+
+The concurrency tests need PostgreSQL (each thread its own connection). The bugs found are
+tests marked ``xfail(strict=True)`` under "Known bugs" and at the end (deadlocks between the
+rollup's per-customer advisory lock and the contact row locks), with the scenario in the
+reason: they start passing, and so failing as XPASS, once the bug is fixed.
 """
 
 from __future__ import annotations
