@@ -11,7 +11,7 @@ from typing import Any
 from peyvand.contacts.merge_parts import Moved, register_contact_merge_part, restore_rows
 
 from .models import Order
-from .signals import orders_changed
+from .signals import announce_orders_changed
 
 
 class OrderPart:
@@ -23,7 +23,7 @@ class OrderPart:
         moving = {str(pk): owner for pk, owner in rows.values_list("pk", "contact_id")}
         rows.update(contact_id=survivor_id)
         if moving:
-            orders_changed.send(sender=Order, contact_ids=[survivor_id, *merged_ids])
+            announce_orders_changed([survivor_id, *merged_ids])
         return {self.key: moving}
 
     def restore(self, *, moved: Mapping[str, Mapping[str, Any]], survivor_id: int) -> None:
@@ -31,7 +31,7 @@ class OrderPart:
         restore_rows(Order, rows, survivor_id)
         if rows:
             owners = {int(owner) for owner in rows.values()}
-            orders_changed.send(sender=Order, contact_ids=[survivor_id, *owners])
+            announce_orders_changed([survivor_id, *owners])
 
 
 def register_contact_merge_parts() -> None:

@@ -43,6 +43,7 @@ from peyvand.contacts.importing.readers import ImportFileError, open_source
 
 from .models import Order, OrderStatus
 from .services import MSG_NO_CUSTOMER, customer_contact, order_upsert
+from .signals import orders_changed_together
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
@@ -341,7 +342,8 @@ def _write_batch(
             else:
                 result.created += 1
         return
-    with transaction.atomic():
+    # One announcement of the batch's customers at its end, in one order (see signals).
+    with transaction.atomic(), orders_changed_together():
         for order_id, rows in batch:
             values, lines = _order_values(rows)
             first = rows[0].data

@@ -10,6 +10,7 @@ through ``Order.objects.purchases()``.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +38,10 @@ PURCHASE_STATUSES: tuple[str, ...] = (
     OrderStatus.COMPLETED,
     OrderStatus.PARTIALLY_REFUNDED,
 )
+# When an order can have been placed: a wider range is a typing mistake (a year 0024 for
+# 2024), and the Jalali calendar the reports group by is only defined for part of it.
+EARLIEST_PLACED_AT = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+LATEST_PLACED_AT = datetime.datetime(3000, 1, 1, tzinfo=datetime.UTC)
 # Statuses in which money was received, so a refund may be recorded.
 REFUNDABLE_STATUSES: tuple[str, ...] = (*PURCHASE_STATUSES, OrderStatus.REFUNDED)
 

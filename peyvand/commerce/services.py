@@ -30,6 +30,8 @@ from peyvand.sales.models import Product
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .models import (
+    EARLIEST_PLACED_AT,
+    LATEST_PLACED_AT,
     PURCHASE_STATUSES,
     REFUNDABLE_STATUSES,
     Order,
@@ -38,7 +40,7 @@ from .models import (
     OrderStatus,
     Refund,
 )
-from .signals import orders_changed
+from .signals import announce_orders_changed
 
 if TYPE_CHECKING:
     from peyvand.accounts.models import User
@@ -82,6 +84,7 @@ MSG_LINES_SUM = _("The lines add up to %(sum)s, not the subtotal.")
 MSG_QUANTITY = _("The quantity must be at least 1.")
 MSG_LINE_NAME = _("Give the product's name or SKU.")
 MSG_AWARE = _("Give the time with its time zone.")
+MSG_PLACED_RANGE = _("Enter a date between the years 1900 and 2999.")
 MSG_REFUNDED_MORE = _("The order already has refunds of %(refunded)s; the total cannot be less.")
 MSG_NOT_REFUNDABLE = _("Only a paid order can be refunded.")
 MSG_REFUND_TOO_LARGE = _("Refunds cannot exceed the amount paid: %(left)s can still be refunded.")
@@ -189,6 +192,8 @@ def _clean_order(
         errors["placed_at"] = [ValidationError(_("This field is required."), code="required")]
     elif timezone.is_naive(placed_at):
         errors["placed_at"] = [ValidationError(MSG_AWARE, code="naive")]
+    elif not EARLIEST_PLACED_AT <= placed_at < LATEST_PLACED_AT:
+        errors["placed_at"] = [ValidationError(MSG_PLACED_RANGE, code="out_of_range")]
     else:
         # Stored and compared in UTC: the same instant in another zone is no change.
         data["placed_at"] = placed_at.astimezone(datetime.UTC)
@@ -256,7 +261,7 @@ def _event(
 ) -> None:
     """Every order write ends here, inside its transaction: the change goes on the
     contact's timeline and the apps that derive figures from orders hear of it."""
-    orders_changed.send(sender=Order, contact_ids=[order.contact_id])
+    announce_orders_changed([order.contact_id])
     event_record(
         actor=actor,
         verb=verb,

@@ -19,6 +19,9 @@ class PurchaseMonth(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,  # the unique constraint below starts with it
+        # Checked by the refresh (it locks the contact), not at commit (see purchase_months);
+        # deleting a contact through Django still deletes its rows.
+        db_constraint=False,
         verbose_name=_("contact"),
     )
     # Jalali year × 12 + month − 1 (Farvardin 1403 is 16836): consecutive months differ by 1.

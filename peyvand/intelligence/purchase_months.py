@@ -18,9 +18,12 @@ The rows are derived data and are kept in step with the orders:
   made the table, and data loaded behind the services' back such as the benchmarks)
   recomputes every row in one statement.
 
-A refresh recomputes all of a customer's rows from their orders (never adds to them), under a
-per-customer lock on PostgreSQL, so two writers of the same customer's orders cannot leave a
-sum that misses one of them; the rebuild locks the table against refreshes while it runs.
+A refresh recomputes all of a customer's rows from their orders (never adds to them), holding
+the customer's contact row (``FOR NO KEY UPDATE``), so two writers of the same customer's
+orders cannot leave a sum that misses one of them; the rebuild locks the table against
+refreshes while it runs. The rows' contact has no foreign-key constraint in the database
+(like the recommendations table): its checks at commit would wait on contact locks and let a
+refund and an order write of one customer deadlock.
 Months are those of ``TIME_ZONE`` (Tehran): after changing it, rebuild.
 """
 
@@ -35,15 +38,12 @@ from django.db import connections, router, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.db.models.functions import TruncDate
 
-from peyvand.commerce.models import Order
+from peyvand.commerce.models import EARLIEST_PLACED_AT, LATEST_PLACED_AT, Order
 from peyvand.common.jalali import JalaliMonth
+from peyvand.contacts.models import Contact
 
 from .kpis.common import MonthIndex, month_starts
 from .purchase_month_models import PurchaseMonth
-
-# Keys of PostgreSQL's two-number advisory locks: (this, contact id folded into an int4).
-_LOCK_CLASS = 0x50564D  # "PVM"
-_INT4 = 2_147_483_647
 
 
 def month_number_at(instant: datetime.datetime) -> int:
@@ -90,23 +90,33 @@ def purchase_months_rebuild() -> int:
 def _recompute(ids: list[int] | None) -> int:
     database = router.db_for_write(PurchaseMonth)
     connection = connections[database]
-    purchases = Order.objects.using(database).purchases().order_by()
+    # Dates outside these the order services refuse (and the Jalali calendar lacks).
+    purchases = (
+        Order.objects.using(database)
+        .purchases()
+        .filter(placed_at__gte=EARLIEST_PLACED_AT, placed_at__lt=LATEST_PLACED_AT)
+        .order_by()
+    )
     rows = PurchaseMonth.objects.using(database)
     if ids is not None:
         purchases = purchases.filter(contact_id__in=ids)
         rows = rows.filter(contact_id__in=ids)
     table = connection.ops.quote_name(PurchaseMonth._meta.db_table)
     with transaction.atomic(using=database), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            if ids is None:
-                # Refreshes wait for the rebuild (and it for those already under way).
-                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-            else:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, (id %% %s)::int) "
-                    "FROM unnest(%s::bigint[]) AS id",
-                    [_LOCK_CLASS, _INT4, ids],
-                )
+        if ids is not None:
+            # One refresh of a customer at a time: each locks the customers' rows (in id
+            # order; FOR NO KEY UPDATE, so order inserts' key checks do not wait), and a
+            # contact merge, which locks them itself, goes through.
+            list(
+                Contact.objects.using(database)
+                .filter(pk__in=ids)
+                .order_by("pk")
+                .select_for_update(no_key=True)
+                .values_list("pk", flat=True)
+            )
+        elif connection.vendor == "postgresql":
+            # Refreshes wait for the rebuild (and it for those already under way).
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         if ids is None and connection.vendor == "postgresql":
             cursor.execute(f"TRUNCATE {table}")
         else:

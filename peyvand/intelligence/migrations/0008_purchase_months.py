@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('first_day_net', models.BigIntegerField(verbose_name='net total of the first purchase day (Rials)')),
                 ('first_month', models.IntegerField(verbose_name='first purchase month')),
                 ('next_month', models.IntegerField(null=True, verbose_name='next purchase month')),
-                ('contact', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contacts.contact', verbose_name='contact')),
+                ('contact', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contacts.contact', verbose_name='contact')),
             ],
             options={
                 'verbose_name': 'purchase month',

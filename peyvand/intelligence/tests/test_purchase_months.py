@@ -8,10 +8,11 @@ the sum of ``total − refunded_total``, the latest ``placed_at``, the customer'
 and the next month with a purchase. The tests also pin explicit figures, so the comparison
 is never of two empty sets.
 
-The concurrency tests need PostgreSQL (each thread its own connection). The bugs found are
-tests marked ``xfail(strict=True)`` under "Known bugs" and at the end (deadlocks between the
-rollup's per-customer advisory lock and the contact row locks), with the scenario in the
-reason: they start passing, and so failing as XPASS, once the bug is fixed.
+The concurrency tests need PostgreSQL (each thread its own connection). The tests under
+"Found by these tests" are the bugs they found in the first version and now guard: deadlocks
+between a per-customer advisory lock and contact row locks, a rebuild failing in a transaction
+with pending foreign-key checks, a documented command that did not exist, and order dates
+outside the Jalali calendar's years crashing an import.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.db import OperationalError, connection, connections, transaction
+from django.db import connection, connections, transaction
 
 from peyvand.accounts.models import User
 from peyvand.commerce import importing
@@ -42,6 +42,7 @@ from peyvand.commerce.demo_data import seed_commerce_demo
 from peyvand.commerce.importing import orders_import_file
 from peyvand.commerce.models import PURCHASE_STATUSES, Order, OrderStatus, ShopConnection
 from peyvand.commerce.services import order_cancel, order_upsert, refund_record
+from peyvand.commerce.signals import orders_changed_together
 from peyvand.commerce.tests.factories import make_order
 from peyvand.commerce.woocommerce import woocommerce_order_apply
 from peyvand.common.jalali import JalaliMonth
@@ -111,10 +112,38 @@ def stored() -> Rows:
     }
 
 
+def brute_force_days() -> dict[tuple[int, int], tuple[datetime.datetime, int, int]]:
+    """Per (contact, month): the first purchase time, the number of Tehran days with a
+    purchase and the net total of the first of those days, in Python."""
+    by_day: dict[tuple[int, int], dict[datetime.date, list[Any]]] = defaultdict(dict)
+    orders = Order.objects.values_list(
+        "contact_id", "status", "placed_at", "total", "refunded_total"
+    )
+    for contact_id, status, placed_at, total, refunded in orders:
+        if status not in PURCHASE_STATUSES:
+            continue
+        day = placed_at.astimezone(TEHRAN).date()
+        month = JalaliMonth.of(day).number()
+        slot = by_day[(contact_id, month)].setdefault(day, [placed_at, 0])
+        slot[0] = min(slot[0], placed_at)
+        slot[1] += total - refunded
+    return {
+        key: (min(first for first, _net in days.values()), len(days), days[min(days)][1])
+        for key, days in by_day.items()
+    }
+
+
 def assert_matches() -> Rows:
-    """The stored rows equal the brute force; returns them."""
+    """The stored rows equal the brute force (the days columns too); returns them."""
     rows = stored()
     assert rows == brute_force()
+    days = {
+        (contact_id, month): (first_at, count, first_day_net)
+        for contact_id, month, first_at, count, first_day_net in PurchaseMonth.objects.values_list(
+            "contact_id", "month", "first_at", "days", "first_day_net"
+        )
+    }
+    assert days == brute_force_days()
     return rows
 
 
@@ -705,7 +734,10 @@ def test_the_rebuild_gives_the_rows_kept_incrementally(admin_user: User) -> None
         month=1,
         orders=5,
         net_total=5,
+        first_at=tehran(1400, 1, 1),
         last_at=tehran(1400, 1, 1),
+        days=1,
+        first_day_net=5,
         first_month=1,
     )
     assert stored() != incremental
@@ -724,7 +756,10 @@ def test_the_rebuild_gives_the_rows_kept_incrementally(admin_user: User) -> None
         month=5,
         orders=1,
         net_total=1,
+        first_at=tehran(1403, 1, 1),
         last_at=tehran(1403, 1, 1),
+        days=1,
+        first_day_net=1,
         first_month=5,
     )
     assert purchase_months_rebuild() == 0
@@ -853,20 +888,9 @@ def test_random_order_histories_always_match_the_brute_force(seed: int, admin_us
     assert len(done) >= 5, done
 
 
-# --- Known bugs ------------------------------------------------------------------------------
+# --- Found by these tests -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    strict=True,
-    raises=OperationalError,
-    reason=(
-        "BUG: on PostgreSQL purchase_months_rebuild() TRUNCATEs the table, which fails with "
-        "'cannot TRUNCATE ... because it has pending trigger events' when the same "
-        "transaction already wrote purchase-month rows (any order write through the "
-        "services: the rows' deferred foreign-key checks are pending)"
-    ),
-)
 def test_a_rebuild_in_a_transaction_that_wrote_orders() -> None:
     contact = make_contact()
     with transaction.atomic():
@@ -875,36 +899,14 @@ def test_a_rebuild_in_a_transaction_that_wrote_orders() -> None:
     assert assert_matches()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=CommandError,
-    reason=(
-        "BUG: purchase_months.py says to run 'peyvand purchase_months --rebuild' after "
-        "changing TIME_ZONE (and for data loaded behind the services' back), but no such "
-        "management command exists"
-    ),
-)
 def test_the_rebuild_command_the_module_names_exists() -> None:
     contact = make_contact()
     buy(contact, tehran(1403, 1, 1), 1_000)
     PurchaseMonth.objects.all().delete()
-    call_command("purchase_months", "--rebuild", stdout=StringIO())
+    call_command("purchase_months", "rebuild", stdout=StringIO())
     assert assert_matches()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason=(
-        "BUG: writing an order placed outside jdatetime's years 1-9377 (Tehran date before "
-        "21 March 622, or from mid-February 9999 on: the month after Esfand 9377 is needed "
-        "as an edge) raises ValueError ('year is out of range', from month_number_at / "
-        "month_starts in the refresh) instead of a ValidationError; the services accepted "
-        "such dates before the rollup, and the migration's rebuild fails the same way on one "
-        "stored before. In an import (here an ISO date with a mistyped year, 0024 for 2024) "
-        "it aborts the whole import, rolling back the batch, instead of rejecting that order"
-    ),
-)
 def test_an_import_with_a_mistyped_year_still_imports_the_other_orders(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     rows = [
@@ -1033,20 +1035,6 @@ def test_refunds_and_cancels_of_one_customer_at_once(admin_user: User) -> None:
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason=(
-        "BUG: deadlock on PostgreSQL. An order write (a new order, or an update of one) takes "
-        "the customer's advisory lock in purchase_months_refresh, and only at COMMIT runs "
-        "the deferred foreign-key checks of what it inserted (the new order and the new "
-        "purchase-month rows: FOR KEY SHARE on the contact row). refund_record and "
-        "order_cancel (select_for_update() with select_related('contact') locks the contact "
-        "row FOR UPDATE too) and contacts_merge (locks the contacts FOR UPDATE) hold the "
-        "contact row and then wait for that advisory lock: one of the two transactions is "
-        "aborted with 'deadlock detected'. Without the rollup they do not wait for each other"
-    ),
-)
 @pytest.mark.parametrize(
     ("first_write", "other_write"),
     [("create", "refund"), ("create", "cancel"), ("create", "merge"), ("update", "refund")],
@@ -1088,23 +1076,13 @@ def test_an_order_write_and_another_write_of_the_same_customer_at_once(
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason=(
-        "BUG: deadlock on PostgreSQL. A transaction that writes orders of several customers "
-        "(an order import batch: up to 200 orders in one transaction) takes each customer's "
-        "advisory lock when it writes their order and holds it to COMMIT; two such "
-        "transactions that write the same two customers in the opposite order deadlock. "
-        "Without the rollup they do not wait for each other."
-    ),
-)
 def test_two_transactions_writing_orders_of_the_same_customers_in_opposite_orders() -> None:
     first, second = make_contact(), make_contact()
     midway = threading.Barrier(2)
 
     def batch(customers: tuple[Contact, Contact]) -> None:
-        with transaction.atomic():
+        # What the order import does: its customers are announced once, at the end, sorted.
+        with transaction.atomic(), orders_changed_together():
             buy(customers[0], tehran(1403, 2, 2), 1_000)
             midway.wait(timeout=10)
             buy(customers[1], tehran(1403, 3, 3), 2_000)
@@ -1118,19 +1096,6 @@ def test_two_transactions_writing_orders_of_the_same_customers_in_opposite_order
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    raises=OperationalError,
-    reason=(
-        "BUG: deadlock on PostgreSQL between purchase_months_rebuild() and a refund, cancel "
-        "or merge of any customer with purchases. The rebuild inserts every row under its "
-        "table lock; their deferred foreign-key checks run at its COMMIT (FOR KEY SHARE on "
-        "each contact row). A refund_record that came in meanwhile holds its customer's "
-        "contact row FOR UPDATE (select_related('contact')) and waits for the table lock in "
-        "its refresh: 'deadlock detected'. A rebuild on a live site (the module says to "
-        "rebuild after changing TIME_ZONE) takes long at scale, so the window is wide"
-    ),
-)
 def test_a_refund_during_a_rebuild(admin_user: User) -> None:
     contact = make_contact()
     order = buy(contact, tehran(1403, 2, 2), 10_000)
