@@ -53,7 +53,9 @@ class CustomerChurn(models.Model):
     reasons = models.JSONField(_("reasons"), default=list)
 
     class Meta:
-        indexes = [models.Index(fields=["probability"], name="customer_churn_probability")]
+        # The dashboard's riskiest customers walk it from the top (with the tie-break), and
+        # segment conditions on the probability range over it.
+        indexes = [models.Index(fields=["-probability", "contact"], name="customer_churn_riskiest")]
         verbose_name = _("customer churn risk")
         verbose_name_plural = _("customer churn risks")
 
