@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from peyvand.intelligence.churn import (
@@ -161,7 +162,27 @@ def test_the_linear_part_flags_missing_values_logs_large_ones_and_one_hots_categ
     read = np.log1p([0.0, 9.0, 9.0, 99.0])
     assert design[:, 0] == pytest.approx((read - read.mean()) / read.std())
     assert design[:, 3:].tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]
-    assert part.decision(matrix).shape == (4,)
+
+
+def test_the_linear_parts_fast_log_odds_are_the_regressions_on_its_design() -> None:
+    table, labels = synthetic(rows=800)
+    with_gaps = FeatureTable(
+        numeric={
+            **table.numeric,
+            "survey": np.where(np.arange(800) % 3 == 0, np.nan, np.arange(800) % 7 - 3.0),
+        },
+        categorical=table.categorical,
+    )
+    model = ChurnModel().fit(with_gaps, labels)
+    matrix = model.matrix(with_gaps)
+    matrix[:5, 3] = np.nan  # a missing plan
+    part = LinearPart(numeric_count=3, category_sizes=[2]).fit(matrix, labels)
+
+    assert part.flagged.tolist() == [False, False, True]
+    regression = LogisticRegression(C=1.0, max_iter=1000).fit(part.design(matrix), labels)
+    assert part.decision(matrix) == pytest.approx(
+        regression.decision_function(part.design(matrix)), abs=1e-6
+    )
 
 
 def test_the_stack_listens_to_the_linear_part_where_the_truth_is_additive() -> None:
