@@ -14,8 +14,9 @@ Either alone misleads: a customer gone for 600 days with no purchase this year s
 values alone misses what only counts together. Their mean is the Shapley value of the
 feature in the game of two players (the feature, the rest). It costs one prediction per
 feature and customer (vectorised, in chunks) plus one per distinct value of each feature,
-and needs nothing from the model but its predictions. The features with the largest shares
-are the customer's reasons.
+and needs nothing from the model but its predictions: the reasons explain the stacked
+probability itself, whichever part of the model (trees or logistic regression) moved it.
+The features with the largest shares are the customer's reasons.
 """
 
 from __future__ import annotations
