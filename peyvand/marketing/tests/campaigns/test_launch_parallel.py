@@ -121,34 +121,3 @@ def test_contacts_sharing_a_number_in_chunks_in_flight_together_get_one_message(
     campaign.refresh_from_db()
     assert _recipients(campaign) == ["+989121234567"]
     assert campaign.queued_count == 8 == CampaignRecipient.objects.filter(campaign=campaign).count()
-
-
-def test_a_deadlock_between_two_chunks_is_broken_and_the_launch_goes_on_serially(
-    customer: Callable[..., Contact],
-    make_campaign: Callable[..., Campaign],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    # The second chunk writes the shared number first and waits for the first chunk to
-    # commit; the first then writes the same key and waits for the second: PostgreSQL
-    # fails one of them.
-    for _ in range(2):
-        customer(phones=["09127654321"])
-    campaign = _launched(make_campaign)
-    real = launch._enqueue_in_sql
-    second_written = threading.Event()
-
-    def second_first(campaign: Campaign, group: str, plan: Any, after: int, last: int) -> None:
-        if after == 0:
-            assert second_written.wait(timeout=20)
-            real(campaign, group, plan, after, last)
-        else:
-            real(campaign, group, plan, after, last)
-            second_written.set()
-
-    monkeypatch.setattr(launch, "_enqueue_in_sql", second_first)
-    assert campaign_run(campaign_id=campaign.pk, chunk_size=1) == CampaignStatus.SENT
-    campaign.refresh_from_db()
-    assert _recipients(campaign) == ["+989127654321"]
-    assert campaign.queued_count == 2
-    assert "goes on serially after a deadlock" in caplog.text
