@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db import OperationalError, connection, transaction
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -45,8 +44,6 @@ from .sql_personalize import SqlPlan, sql_plan
 logger = logging.getLogger(__name__)
 
 CHUNK = 20_000
-# Connections that write a campaign's chunks at once on PostgreSQL (see _queue_parallel).
-QUEUE_CONNECTIONS = 2
 LEASE = datetime.timedelta(minutes=2)
 # The bucket hash: a multiplicative hash of the contact id salted by the campaign id, taken
 # modulo a prime and then the bucket count (integer arithmetic that SQLite and PostgreSQL
@@ -291,101 +288,11 @@ def _enqueue_in_sql(campaign: Campaign, group: str, plan: SqlPlan, after: int, l
     )
 
 
-@dataclass
-class _Phase:
-    """What queuing one group needs, shared (read-only) by the connections that queue it."""
-
-    campaign: Campaign
-    group: str
-    chunk_size: int
-    plan: SqlPlan | None
-    renderers: dict[int, VariantRenderer]
-    today: datetime.date
-    uses_next_product: bool
-    best_seller: str
-
-    def pending(self) -> QuerySet[CampaignRecipient]:
-        return (
-            CampaignRecipient.objects.filter(
-                campaign=self.campaign, group=self.group, variant__isnull=False
-            )
-            # A recipient left on a contact merged away since the freeze is the same person
-            # as the survivor's own recipient row (a merge moves the others): one message.
-            .filter(contact__merged_into__isnull=True)
-            .exclude(address="")
-            .order_by("contact_id")
-        )
-
-    def next_chunk(self, after: int) -> tuple[int, int, list[_Row]] | None:
-        """The next chunk after contact id ``after``: its size, its last contact id and (in
-        Python's renderer) its rows."""
-        if self.plan is not None:
-            chunk = _next_chunk(self.campaign, self.group, after, self.chunk_size)
-            return (*chunk, []) if chunk is not None else None
-        rows = list(
-            self.pending()
-            .filter(contact_id__gt=after)
-            .values_list(*_ROW_COLUMNS)[: self.chunk_size]
-        )
-        return (len(rows), rows[-1][0], rows) if rows else None
-
-    def write(self, after: int, last: int, rows: list[_Row]) -> None:
-        """Queue the chunk ``(after, last]``'s messages (inside the caller's transaction)."""
-        if self.plan is not None:
-            _enqueue_in_sql(self.campaign, self.group, self.plan, after, last)
-            others_sql, others_params = _sql_rows(
-                self.campaign, self.group, self.plan, after, last, exact=False
-            )
-            rows = list(
-                self.pending()
-                .filter(contact_id__gt=after, contact_id__lte=last)
-                .filter(contact_id__in=RawSQL(f"SELECT r.contact_id {others_sql}", others_params))
-                .values_list(*_ROW_COLUMNS)
-            )
-        next_products: dict[int, str] = {}
-        if self.uses_next_product:
-            from peyvand.intelligence.product_recommendations import next_product_names
-
-            next_products = next_product_names([row[0] for row in rows], fallback=self.best_seller)
-        outbox_enqueue_bulk(
-            messages=_messages(self.campaign, rows, self.renderers, self.today, next_products),
-            chunk_size=self.chunk_size,
-        )
-
-    def advance(self, after: int, last: int, count: int) -> bool:
-        """Move the campaign's cursor from ``after`` to ``last`` (inside the chunk's
-        transaction); False when it is no longer at ``after`` or the campaign stopped."""
-        return bool(
-            Campaign.objects.filter(
-                pk=self.campaign.pk, status=CampaignStatus.SENDING, queue_cursor=after
-            ).update(
-                queue_cursor=last,
-                queued_count=F("queued_count") + count,
-                launch_claimed_until=timezone.now() + LEASE,
-            )
-        )
-
-
-_Row = tuple[int, str, int, str, str, dict[str, object] | None, str]
-_ROW_COLUMNS = (
-    "contact_id",
-    "address",
-    "variant_id",
-    "contact__first_name",
-    "contact__last_name",
-    "contact__custom_fields",
-    "contact__language",
-)
-
-
-def campaign_queue_phase(
-    campaign: Campaign, *, group: str, chunk_size: int = CHUNK, connections: int | None = None
-) -> int:
+def campaign_queue_phase(campaign: Campaign, *, group: str, chunk_size: int = CHUNK) -> int:
     """Queue the messages of one group (test, or the rest after the A/B decision) from the
     campaign's cursor on; returns how many were queued now. On PostgreSQL the database
     personalizes every message it can render exactly (see :mod:`.sql_personalize`) and
-    Python the rest of each chunk, and (outside a transaction) ``connections`` chunks are
-    written at once, each on its own connection (:func:`_queue_parallel`)."""
+    Python the rest of each chunk."""
     variants = list(CampaignVariant.objects.filter(campaign=campaign))
     renderers = {
         variant.pk: VariantRenderer(
@@ -394,147 +301,81 @@ def campaign_queue_phase(
         for variant in variants
     }
     today = timezone.localdate()
+    plan = _sql_plan(campaign, variants, today)
     # Next best products only when a variant names them: one query per chunk, and the
     # best seller for contacts without their own looked up once.
     uses_next_product = any(renderer.mentions_next_product for renderer in renderers.values())
     best_seller = ""
     if uses_next_product:
         # Intelligence sits above marketing (it adds segment conditions), hence the import here.
-        from peyvand.intelligence.product_recommendations import popular_product_name
+        from peyvand.intelligence.product_recommendations import (
+            next_product_names,
+            popular_product_name,
+        )
 
         best_seller = popular_product_name()
-    phase = _Phase(
-        campaign=campaign,
-        group=group,
-        chunk_size=chunk_size,
-        plan=_sql_plan(campaign, variants, today),
-        renderers=renderers,
-        today=today,
-        uses_next_product=uses_next_product,
-        best_seller=best_seller,
+    pending = (
+        CampaignRecipient.objects.filter(campaign=campaign, group=group, variant__isnull=False)
+        # A recipient left on a contact merged away since the freeze is the same person as
+        # the survivor's own recipient row (a merge moves the others): one message.
+        .filter(contact__merged_into__isnull=True)
+        .exclude(address="")
+        .order_by("contact_id")
     )
-    connections = QUEUE_CONNECTIONS if connections is None else connections
+    columns = (
+        "contact_id",
+        "address",
+        "variant_id",
+        "contact__first_name",
+        "contact__last_name",
+        "contact__custom_fields",
+        "contact__language",
+    )
     cursor = campaign.queue_cursor
     queued = 0
-    if phase.plan is not None and connections > 1 and not connection.in_atomic_block:
-        parallel = _queue_parallel(phase, cursor, connections)
-        queued += parallel.queued
-        if not parallel.retry:
-            return queued
-        # Two chunks in flight waited for each other (the same address in both): go on one
-        # chunk at a time from what was committed.
-        logger.warning("campaign %s: queuing goes on serially after a deadlock", campaign.pk)
-        cursor = Campaign.objects.values_list("queue_cursor", flat=True).get(pk=campaign.pk)
     while True:
-        chunk = phase.next_chunk(cursor)
+        if plan is None:
+            rows = list(pending.filter(contact_id__gt=cursor).values_list(*columns)[:chunk_size])
+            chunk = (len(rows), rows[-1][0]) if rows else None
+        else:
+            chunk = _next_chunk(campaign, group, cursor, chunk_size)
         if chunk is None:
             return queued
-        count, last, rows = chunk
+        count, last = chunk
         with transaction.atomic():
-            phase.write(cursor, last, rows)
-            if not phase.advance(cursor, last, count):
+            if plan is not None:
+                _enqueue_in_sql(campaign, group, plan, cursor, last)
+                others_sql, others_params = _sql_rows(
+                    campaign, group, plan, cursor, last, exact=False
+                )
+                rows = list(
+                    pending.filter(contact_id__gt=cursor, contact_id__lte=last)
+                    .filter(
+                        contact_id__in=RawSQL(f"SELECT r.contact_id {others_sql}", others_params)
+                    )
+                    .values_list(*columns)
+                )
+            next_products = (
+                next_product_names([row[0] for row in rows], fallback=best_seller)
+                if uses_next_product
+                else {}
+            )
+            outbox_enqueue_bulk(
+                messages=_messages(campaign, rows, renderers, today, next_products),
+                chunk_size=chunk_size,
+            )
+            moved = Campaign.objects.filter(
+                pk=campaign.pk, status=CampaignStatus.SENDING, queue_cursor=cursor
+            ).update(
+                queue_cursor=last,
+                queued_count=F("queued_count") + count,
+                launch_claimed_until=timezone.now() + LEASE,
+            )
+            if not moved:
                 # Cancelled, or another runner moved the cursor: undo this chunk.
                 raise CampaignStoppedError(campaign.pk)
         cursor = last
         queued += count
-
-
-@dataclass
-class _Parallel:
-    """The state the connections of :func:`_queue_parallel` share (under ``lock``)."""
-
-    after: int
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    sequence: int = 0
-    queued: int = 0
-    stop: bool = False
-    retry: bool = False
-    errors: list[BaseException] = field(default_factory=list)
-
-
-class _ChunkAbandonedError(Exception):
-    """An earlier chunk failed, so this one (written after it) is rolled back."""
-
-
-def _turn_lock(campaign: Campaign, sequence: int) -> None:
-    """Hold (to the transaction's end) the advisory lock of the campaign's chunk number
-    ``sequence``; waits while the chunk's own transaction is open."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [campaign.pk, sequence])
-
-
-def _queue_parallel(phase: _Phase, after: int, connections: int) -> _Parallel:
-    """Write chunks on ``connections`` database connections at once (PostgreSQL, 2 cores:
-    the insert and its personalization are the database's work), keeping the serial
-    path's guarantees: each chunk is one transaction with the cursor's move, and chunks
-    commit in order, so what is committed is always every chunk up to the cursor.
-
-    A connection takes the next chunk (its bounds found under the shared lock) and, in the
-    chunk's transaction, the advisory lock of its number; it writes the chunk, then waits
-    for the advisory lock of the chunk before it (held by that chunk's transaction until it
-    commits or rolls back) and moves the cursor, which is only where this chunk starts when
-    that chunk committed. If a chunk fails, the later ones roll back and the error is
-    raised once all connections stopped. PostgreSQL sees the waits as locks: two chunks
-    writing the same address (two contacts sharing a number) in the wrong order are a
-    deadlock it breaks by failing one of them, and the caller goes on serially."""
-    state = _Parallel(after=after)
-    campaign = phase.campaign
-
-    def run() -> None:
-        try:
-            while not state.stop:
-                with transaction.atomic():
-                    with state.lock:
-                        if state.stop:
-                            return
-                        chunk = phase.next_chunk(state.after)
-                        if chunk is None:
-                            state.stop = True
-                            return
-                        count, last, rows = chunk
-                        start, sequence = state.after, state.sequence
-                        state.after, state.sequence = last, sequence + 1
-                        _turn_lock(campaign, sequence)
-                    phase.write(start, last, rows)
-                    if sequence > 0:
-                        _turn_lock(campaign, sequence - 1)
-                    if not phase.advance(start, last, count):
-                        current = Campaign.objects.filter(pk=campaign.pk).values_list(
-                            "status", "queue_cursor"
-                        )
-                        status, cursor = current.get()
-                        if status == CampaignStatus.SENDING and cursor < start:
-                            raise _ChunkAbandonedError
-                        raise CampaignStoppedError(campaign.pk)
-                with state.lock:
-                    state.queued += count
-        except _ChunkAbandonedError:
-            pass
-        except BaseException as error:
-            with state.lock:
-                state.stop = True
-                if isinstance(error, OperationalError) and _is_deadlock(error):
-                    state.retry = True
-                else:
-                    state.errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, name=f"campaign-{campaign.pk}-{n}") for n in range(connections)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if state.errors:
-        raise state.errors[0]
-    return state
-
-
-def _is_deadlock(error: OperationalError) -> bool:
-    cause = error.__cause__
-    return getattr(cause, "sqlstate", None) == "40P01"
 
 
 def _claim(campaign_id: int) -> Campaign | None:
