@@ -142,6 +142,11 @@ def campaign_freeze_audience(campaign: Campaign) -> None:
             return
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            if connection.vendor == "postgresql":
+                # Fresh statistics (taken inside this transaction, which sees its own rows):
+                # with the old ones the planner takes the new campaign for a handful of rows
+                # and walks the whole audience for every chunk.
+                cursor.execute(f"ANALYZE {table}")
         counts = CampaignRecipient.objects.filter(campaign_id=campaign.pk).aggregate(
             audience=Count("id"),
             to_queue=Count(
@@ -210,9 +215,12 @@ def _sql_plan(
 
 # The pending recipients of a chunk (as ``pending`` in campaign_queue_phase: not on a contact
 # merged away since the freeze), over the recipients ``r`` joined to their contact ``c``.
+# The contact id's bound is stated on both sides of the join (PostgreSQL carries equalities
+# across a join, not ranges): with it on ``r`` alone the planner read the contacts from the
+# first one for every chunk.
 _PENDING_WHERE = (
     "r.campaign_id = %s AND r.{group} = %s AND r.variant_id IS NOT NULL AND r.address <> '' "
-    "AND r.contact_id > %s AND c.merged_into_id IS NULL"
+    "AND r.contact_id > %s AND c.id > %s AND c.merged_into_id IS NULL"
 )
 
 
@@ -229,7 +237,7 @@ def _next_chunk(campaign: Campaign, group: str, after: int, size: int) -> tuple[
             f"SELECT count(*), max(s.contact_id) FROM (SELECT r.contact_id FROM {table} r "
             f"JOIN {contacts} c ON c.id = r.contact_id "
             f"WHERE {_pending_where()} ORDER BY r.contact_id LIMIT %s) s",
-            [campaign.pk, group, after, size],
+            [campaign.pk, group, after, after, size],
         )
         count, last = cursor.fetchone()
     return (int(count), int(last)) if count else None
@@ -247,9 +255,9 @@ def _sql_rows(
         condition = f"NOT ({condition})"
     sql = (
         f"FROM {recipients} r JOIN {contacts} c ON c.id = r.contact_id "
-        f"WHERE {_pending_where()} AND r.contact_id <= %s AND {condition}"
+        f"WHERE {_pending_where()} AND r.contact_id <= %s AND c.id <= %s AND {condition}"
     )
-    return sql, [campaign.pk, group, after, last, *condition_params]
+    return sql, [campaign.pk, group, after, after, last, last, *condition_params]
 
 
 def _enqueue_in_sql(campaign: Campaign, group: str, plan: SqlPlan, after: int, last: int) -> None:
@@ -341,9 +349,11 @@ def campaign_queue_phase(campaign: Campaign, *, group: str, chunk_size: int = CH
                     campaign, group, plan, cursor, last, exact=False
                 )
                 rows = list(
-                    pending.filter(
+                    pending.filter(contact_id__gt=cursor, contact_id__lte=last)
+                    .filter(
                         contact_id__in=RawSQL(f"SELECT r.contact_id {others_sql}", others_params)
-                    ).values_list(*columns)
+                    )
+                    .values_list(*columns)
                 )
             next_products = (
                 next_product_names([row[0] for row in rows], fallback=best_seller)
