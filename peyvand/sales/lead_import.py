@@ -29,6 +29,7 @@ from peyvand.contacts.importing.engine import (
     Progress,
     merge_fields,
 )
+from peyvand.contacts.importing.preview import PreviewLedger
 from peyvand.contacts.importing.rows import LeadRowParser, ParsedRow
 from peyvand.contacts.models import DuplicatePolicy, ImportJob, Source
 
@@ -54,6 +55,9 @@ LEAD_SCALAR_FIELDS = (
     "utm_term",
     "utm_content",
 )
+# How the lead is reached: only ever filled when empty on a matched lead (one of them is
+# what matched), even when the import overwrites.
+_CONTACT_FIELDS = ("phone", "email")
 
 
 def _lead_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +77,13 @@ def _lead_values(values: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _matched_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A row's values as they are applied to a lead it matched (other phones are not kept)."""
+    incoming = _lead_values(values)
+    incoming.pop("extra", None)
+    return incoming
+
+
 class LeadImportRunner(ImportRunner):
     """Runs an import of leads (see the module docstring)."""
 
@@ -83,6 +94,9 @@ class LeadImportRunner(ImportRunner):
         self.parser = LeadRowParser(job.mapping)
         self.leads = leads_visible_to(self.actor).filter(status__in=OPEN_LEAD_STATUSES)
         self.late_rejects: list[ParsedRow] = []
+        self.ledger = PreviewLedger(
+            (*LEAD_SCALAR_FIELDS, *_CONTACT_FIELDS), fill_only=_CONTACT_FIELDS
+        )
 
     def _apply(self, rows: list[ParsedRow]) -> BatchOutcome:
         self.late_rejects = []
@@ -152,6 +166,16 @@ class LeadImportRunner(ImportRunner):
                 url=f"{reverse('sales:lead_list')}?owner={owner_id}&status=open",
             )
 
+    def _preview_values(self, values: dict[str, Any]) -> dict[str, Any]:
+        return _matched_values(values)
+
+    def _preview_states(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        fields = self.ledger.scalar_fields
+        return {
+            lead.pk: {key: getattr(lead, key) for key in fields}
+            for lead in Lead.objects.filter(pk__in=ids).only("pk", *fields)
+        }
+
     def _update(self, updates: dict[int, dict[str, Any]], policy: str, *, write: bool) -> set[int]:
         """Apply matched rows to open leads; returns the ids of those that changed. A lead's
         phone and email are only filled when empty (one of them is what matched)."""
@@ -162,10 +186,9 @@ class LeadImportRunner(ImportRunner):
         changed: set[int] = set()
         for lead_id, values in updates.items():
             lead = leads[lead_id]
-            incoming = _lead_values(values)
-            incoming.pop("extra", None)
+            incoming = _matched_values(values)
             changes = merge_fields(lead, incoming, LEAD_SCALAR_FIELDS, overwrite=overwrite)
-            for key in ("phone", "email"):
+            for key in _CONTACT_FIELDS:
                 if incoming[key] and not getattr(lead, key):
                     changes[key] = ["", incoming[key]]
             if not changes:

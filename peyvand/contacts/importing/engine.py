@@ -332,10 +332,6 @@ class ImportRunner:
         """The ids of the records the real run would change with ``updates``, worked out on
         the ledger: a record changed earlier in the preview is judged on its changed state,
         so a repeat far down the file counts as skipped, as in the real run."""
-        if not self._ledger_fits():
-            # Rows joining records this preview would create are counted as updates.
-            existing = {key: value for key, value in updates.items() if key > 0}
-            return self._update(existing, policy, write=False) | {k for k in updates if k < 0}
         unknown = [record_id for record_id in updates if not self.ledger.has_state(record_id)]
         for record_id, values in self._preview_states(unknown).items():
             self.ledger.set_state(record_id, values)
@@ -345,16 +341,6 @@ class ImportRunner:
             for record_id, values in updates.items()
             if self.ledger.apply(record_id, self._preview_values(values), overwrite=overwrite)
         }
-
-    def _ledger_fits(self) -> bool:
-        """Whether ``_preview_states`` describes the records ``_update`` changes: a runner
-        that updates other records without describing them to the ledger (leads) keeps the
-        older estimate, where a row joining a record of the preview counts as an update."""
-        runner = type(self)
-        return (
-            runner._update is ImportRunner._update
-            or runner._preview_states is not ImportRunner._preview_states
-        )
 
     def _preview_values(self, values: dict[str, Any]) -> dict[str, Any]:
         """A row's values as the ledger compares them: the company by its name's key, tags

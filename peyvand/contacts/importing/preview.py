@@ -34,8 +34,10 @@ def value_hash(*parts: object) -> int:
 class PreviewLedger:
     """The keys and compact states of the records a preview created or changed."""
 
-    def __init__(self, scalar_fields: Sequence[str]) -> None:
+    def __init__(self, scalar_fields: Sequence[str], *, fill_only: Sequence[str] = ()) -> None:
         self.scalar_fields = tuple(scalar_fields)
+        # Fields a row only ever fills when empty, even when overwriting (a lead's phone).
+        self.fill_only = tuple(self.scalar_fields.index(name) for name in fill_only)
         self.keys: dict[int, int] = {}
         self.states: dict[int, bytes] = {}
         self.next_id = 0
@@ -83,7 +85,8 @@ class PreviewLedger:
         """Apply a row's values to a known record as the real run would; whether it changed.
 
         A scalar changes when the row has a different non-empty value and the record's is
-        empty (or always with ``overwrite``); a list item changes the record when it is new.
+        empty (or always with ``overwrite``, except a ``fill_only`` field); a list item
+        changes the record when it is new.
         """
         slots, items = _unpack(self.states[record_id], len(self.scalar_fields))
         changed = False
@@ -92,7 +95,8 @@ class PreviewLedger:
             if value in (None, ""):
                 continue
             incoming = value_hash(value)
-            if incoming != slots[position] and (overwrite or slots[position] == _EMPTY):
+            replaces = overwrite and position not in self.fill_only
+            if incoming != slots[position] and (replaces or slots[position] == _EMPTY):
                 slots[position] = incoming
                 changed = True
         known = set(items)

@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import translation
 
 from peyvand.accounts.models import Notification, Role, Team, User
+from peyvand.contacts.importing import engine
 from peyvand.contacts.importing.engine import runner_for
 from peyvand.contacts.importing.mapping import guess_mapping, validate_mapping
 from peyvand.contacts.importing.services import (
@@ -190,6 +191,49 @@ def test_a_preview_writes_nothing_and_counts_what_the_import_will_do(sales_user:
     assert not Event.objects.filter(verb="lead.created").exists()
     real = run_import(sales_user, csv_file(ROWS), owner=sales_user)
     counts = ("created_count", "updated_count", "skipped_count", "rejected_count")
+    assert [getattr(preview, name) for name in counts] == [getattr(real, name) for name in counts]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        (DuplicatePolicy.FILL_EMPTY, {"created": 1, "updated": 3, "skipped": 4, "rejected": 0}),
+        # A matched lead's phone and email are only ever filled, even when overwriting.
+        (DuplicatePolicy.OVERWRITE, {"created": 1, "updated": 4, "skipped": 3, "rejected": 0}),
+        # Skipped rows add nothing, so the third row (by email alone) is a new lead.
+        (DuplicatePolicy.SKIP, {"created": 2, "updated": 0, "skipped": 6, "rejected": 0}),
+    ],
+)
+def test_a_preview_judges_repeats_far_down_the_file_like_the_real_run(
+    sales_user: User, monkeypatch: pytest.MonkeyPatch, policy: str, expected: dict[str, int]
+) -> None:
+    make_lead(actor=sales_user, first_name="سارا", last_name="احمدی", phone="09121000003")
+    # One row per batch: every repeat is in a later batch than the row it repeats.
+    monkeypatch.setattr(engine, "BATCH_SIZE", 1)
+    headers = ["نام و نام خانوادگی", "موبایل", "ایمیل", "شهر"]
+    rows = [
+        # Fills the existing lead's empty email (updated), then repeats it (skipped),
+        # then is found by that email alone (skipped: nothing new).
+        ["سارا احمدی", "09121000003", "sara@example.com", ""],
+        ["سارا احمدي", "۰۹۱۲۱۰۰۰۰۰۳", "sara@example.com", ""],
+        ["سارا احمدی", "", "SARA@example.com", ""],
+        # A new lead, its email filled by a later row, which is then repeated.
+        ["بهار نوری", "09121000002", "", ""],
+        ["بهار نوری", "09121000002", "bahar@example.com", ""],
+        ["بهار نوری", "+989121000002", "bahar@example.com", ""],
+        # Another email never replaces the lead's; a city fills the empty one, and only
+        # overwriting replaces it.
+        ["بهار نوری", "09121000002", "b.noori@example.com", "شیراز"],
+        ["بهار نوری", "09121000002", "", "اصفهان"],
+    ]
+
+    preview = run_import(sales_user, csv_file(rows, headers), dry_run=True, policy=policy)
+    assert Lead.objects.count() == 1
+    assert Lead.objects.get().email == ""
+    real = run_import(sales_user, csv_file(rows, headers), policy=policy)
+
+    counts = ("created_count", "updated_count", "skipped_count", "rejected_count")
+    assert dict(zip(expected, [getattr(real, name) for name in counts], strict=True)) == expected
     assert [getattr(preview, name) for name in counts] == [getattr(real, name) for name in counts]
 
 
