@@ -36,7 +36,13 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone, translation
 
 from peyvand.accounts.models import User
-from peyvand.common.bulk import analyze_if_stale, insert_rows, links_insert, values_matching
+from peyvand.common.bulk import (
+    analyze_if_stale,
+    insert_rows,
+    links_insert,
+    list_items_matching,
+    values_matching,
+)
 from peyvand.common.persian import clean_persian, name_key, normalize_text, search_key
 from peyvand.contacts.custom_fields import searchable_custom_keys, searchable_values
 from peyvand.contacts.models import (
@@ -717,11 +723,9 @@ class ImportRunner:
 class CompanyImportRunner(ImportRunner):
     """Runs an import of companies: the same batches, checkpoints, policies and rejects.
 
-    Rows match visible companies on the national ID, then on a phone, then on the name's
-    key together with the city (an empty city matching only an empty city). ``phones`` is
-    a JSON list and SQLite has no ``contains`` lookup for JSON, so phones are compared in
-    Python among the candidates found by national ID and name key; rows of the same file
-    still match each other on phone.
+    Rows match visible companies on the national ID, then on a phone (any item of the
+    company's ``phones`` list), then on the name's key together with the city (an empty city
+    matching only an empty city).
     """
 
     looked_up_models = (Company,)
@@ -759,13 +763,18 @@ class CompanyImportRunner(ImportRunner):
                     phones.add(value)
             if row.values.get("name"):
                 names.add(name_key(row.values["name"])[:200])
-        if not (national_ids or names):
+        if not (national_ids or phones or names):
             return {}
         columns = ("pk", "national_id", "name_key", "city", "phones")
+        visible = self.companies_visible
         candidates = {
             row[0]: row
-            for field, values in (("national_id", national_ids), ("name_key", names))
-            for row in values_matching(self.companies_visible, field, values, *columns)
+            for rows_found in (
+                values_matching(visible, "national_id", national_ids, *columns),
+                list_items_matching(visible, "phones", phones, *columns),
+                values_matching(visible, "name_key", names, *columns),
+            )
+            for row in rows_found
         }.values()
         found: dict[tuple[str, str], int] = {}
 

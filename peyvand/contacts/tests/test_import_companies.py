@@ -303,6 +303,34 @@ def test_a_national_id_match_finds_a_company_whose_name_is_written_differently(
     assert (existing.name, existing.industry) == ("آلفا", "نرم‌افزار")
 
 
+def test_a_phone_match_finds_a_company_whose_name_and_city_differ(
+    sales_user: User, make_user: Callable[..., User], tmp_path: Path
+) -> None:
+    existing = make_company(
+        actor=sales_user, name="آلفا", city="تهران", phones=["02188776655", "09121110000"]
+    )
+    stranger = make_user(teams=(Team.objects.create(name="پشتیبانی"),))
+    hidden = make_company(actor=stranger, name="دلتا", phones=["03132221111"])
+    rows = [
+        # Only the phone links these rows to the companies (written as another form).
+        ["گروه صنعتی آلفا", "", "+98 21 8877 6655", "نرم‌افزار", "کرج", "", "", ""],
+        ["دلتا پخش", "", "۰۳۱-۳۲۲۲-۱۱۱۱", "پخش", "", "", "", ""],
+    ]
+    path = write_csv(tmp_path / "c.csv", rows)
+
+    preview = run_import(sales_user, path, dry_run=True)
+    job = run_import(sales_user, path)
+
+    # The company of another team is not found by its phone: the row makes a new one.
+    assert counts(job) == {"created": 1, "updated": 1, "skipped": 0, "rejected": 0}
+    assert counts(preview) == counts(job)
+    existing.refresh_from_db()
+    assert (existing.name, existing.city, existing.industry) == ("آلفا", "تهران", "نرم‌افزار")
+    hidden.refresh_from_db()
+    assert hidden.industry == ""
+    assert Company.objects.filter(phones__isnull=False).count() == 3
+
+
 def test_a_company_of_another_team_is_not_matched(
     sales_user: User, make_user: Callable[..., User], tmp_path: Path
 ) -> None:
