@@ -14,7 +14,7 @@ from peyvand.accounts.request import AuthenticatedRequest
 from peyvand.api.common import PageOut, cursor_page, resolve_relations
 
 from . import services
-from .merging import possible_duplicates
+from .merging import possible_company_duplicates, possible_duplicates
 from .models import Company, Contact
 from .selectors import (
     COMPANY_SORTS,
@@ -210,7 +210,8 @@ def get_contact(request: AuthenticatedRequest, contact_id: int) -> Contact:
 def update_contact(request: AuthenticatedRequest, contact_id: int, payload: ContactIn) -> Contact:
     require_permission(request.user, "write", "contacts")
     contact = contacts_visible_to(request.user).get(pk=contact_id)
-    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    data = payload.dict(exclude_unset=True, exclude={"allow_duplicate"})
+    values = resolve_relations(request.user, data)
     services.contact_update(actor=request.user, contact=contact, values=values)
     return _contacts_with_children(Contact.objects).get(pk=contact.pk)
 
@@ -287,6 +288,19 @@ class CompanyIn(Schema):
     account_team_id: int | None = None
     tags: list[str] = []
     custom_fields: dict[str, Any] = {}
+    allow_duplicate: bool = False
+
+
+class CompanyDuplicateOut(Schema):
+    id: int
+    name: str
+    score: float
+    reasons: list[str]
+
+
+class CompanyConflictOut(Schema):
+    detail: str
+    duplicates: list[CompanyDuplicateOut]
 
 
 class CompanyFilters(Schema):
@@ -320,10 +334,39 @@ def list_companies(request: AuthenticatedRequest, filters: Query[CompanyFilters]
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.post("/companies", response={201: CompanyOut}, summary="Create a company")
-def create_company(request: AuthenticatedRequest, payload: CompanyIn) -> Status[Company]:
+@router.post(
+    "/companies",
+    response={201: CompanyOut, 409: CompanyConflictOut},
+    summary="Create a company",
+    description=(
+        "When the company looks like one that already exists (same national ID or phone, or "
+        "the same name in the same city), nothing is saved and 409 lists the likely "
+        'duplicates; send `"allow_duplicate": true` to create it anyway.'
+    ),
+)
+def create_company(request: AuthenticatedRequest, payload: CompanyIn) -> Status[Any]:
     require_permission(request.user, "write", "companies")
-    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    data = payload.dict(exclude_unset=True)
+    allow_duplicate = bool(data.pop("allow_duplicate", False))
+    values = resolve_relations(request.user, data)
+    if not allow_duplicate:
+        duplicates = possible_company_duplicates(request.user, values)
+        if duplicates:
+            return Status(
+                409,
+                {
+                    "detail": _("This looks like a company you already have."),
+                    "duplicates": [
+                        {
+                            "id": other.pk,
+                            "name": other.name,
+                            "score": round(score, 3),
+                            "reasons": reasons,
+                        }
+                        for other, score, reasons in duplicates
+                    ],
+                },
+            )
     company = services.company_create(actor=request.user, values=values)
     return Status(201, _companies_with_children(Company.objects).get(pk=company.pk))
 
@@ -338,7 +381,8 @@ def get_company(request: AuthenticatedRequest, company_id: int) -> Company:
 def update_company(request: AuthenticatedRequest, company_id: int, payload: CompanyIn) -> Company:
     require_permission(request.user, "write", "companies")
     company = companies_visible_to(request.user).get(pk=company_id)
-    values = resolve_relations(request.user, payload.dict(exclude_unset=True))
+    data = payload.dict(exclude_unset=True, exclude={"allow_duplicate"})
+    values = resolve_relations(request.user, data)
     services.company_update(actor=request.user, company=company, values=values)
     return _companies_with_children(Company.objects).get(pk=company.pk)
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from peyvand.common.persian import name_key
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .duplicates import DuplicatePair as FoundPair
+from .duplicates import Reason
 from .merge_parts import merge_parts_move, merge_parts_restore
 from .models import (
     Company,
@@ -494,10 +496,38 @@ def possible_duplicates(
         city=clean_persian(str(values.get("city") or "")),
     )
     visible = contacts_visible_to(user)
-    matches = likely_duplicates_for(record, visible)
-    contacts = visible.in_bulk([contact_id for contact_id, _score, _reasons in matches])
+    return _with_records(visible, likely_duplicates_for(record, visible))
+
+
+def possible_company_duplicates(
+    user: User, values: Mapping[str, Any], *, exclude_id: int | None = None
+) -> list[tuple[Company, float, list[str]]]:
+    """Visible companies that the values of a company being saved likely duplicate, with the
+    reasons in the active language: the warning shown before a form or API call saves."""
+    from peyvand.common.persian import clean_persian
+    from peyvand.common.validators import normalize_phone
+
+    from .duplicates import CompanyRecord, likely_company_duplicates_for
+    from .selectors import companies_visible_to
+
+    record = CompanyRecord(
+        id=exclude_id or 0,
+        name=clean_persian(str(values.get("name") or "")),
+        national_id=str(values.get("national_id") or ""),
+        phones=_best_effort(normalize_phone, values.get("phones")),
+        city=clean_persian(str(values.get("city") or "")),
+    )
+    visible = companies_visible_to(user)
+    return _with_records(visible, likely_company_duplicates_for(record, visible))
+
+
+def _with_records(
+    visible: QuerySet[Any], matches: list[tuple[int, float, tuple[Reason, ...]]]
+) -> list[tuple[Any, float, list[str]]]:
+    """The matched records themselves (still visible), with their reasons as text."""
+    records = visible.in_bulk([record_id for record_id, _score, _reasons in matches])
     return [
-        (contacts[contact_id], score, [reason.text() for reason in reasons])
-        for contact_id, score, reasons in matches
-        if contact_id in contacts
+        (records[record_id], score, [reason.text() for reason in reasons])
+        for record_id, score, reasons in matches
+        if record_id in records
     ]

@@ -37,7 +37,7 @@ from . import services
 from .exporting import company_rows, contact_rows, csv_chunks, vcard_chunks, xlsx_bytes
 from .exports import export_job_start
 from .forms import BulkActionForm, CompanyForm, ConsentForm, ContactForm, split_tags
-from .merging import possible_duplicates
+from .merging import possible_company_duplicates, possible_duplicates
 from .models import (
     Channel,
     Company,
@@ -559,8 +559,17 @@ def company_create(request: AuthenticatedRequest) -> HttpResponse:
     require_permission(request.user, "write", "companies")
     form = CompanyForm(request.POST or None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
+        values = form.service_values()
+        duplicates: list[Any] = []
+        if not request.POST.get("allow_duplicate"):
+            duplicates = possible_company_duplicates(request.user, values)
+        if duplicates:
+            context = _form_context(request, form, None)
+            return render(
+                request, "contacts/company_form.html", {**context, "duplicates": duplicates}
+            )
         try:
-            company = services.company_create(actor=request.user, values=form.service_values())
+            company = services.company_create(actor=request.user, values=values)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

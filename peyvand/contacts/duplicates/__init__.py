@@ -54,6 +54,7 @@ from .companies import (
     company_core_name,
     company_records,
     find_company_duplicates,
+    likely_company_duplicates_for,
     score_company_pair,
 )
 from .people import (
@@ -85,6 +86,7 @@ __all__ = [
     "company_records",
     "find_company_duplicates",
     "find_person_duplicates",
+    "likely_company_duplicates_for",
     "likely_duplicates_for",
     "person_records",
     "score_company_pair",

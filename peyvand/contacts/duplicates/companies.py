@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from rapidfuzz.fuzz import ratio, token_sort_ratio
 
-from peyvand.common.persian import normalize_text
+from peyvand.common.bulk import list_items_matching
+from peyvand.common.persian import normalize_text, search_key
 from peyvand.common.validators import normalize_company_national_id
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from peyvand.contacts.models import Company
 
-from .people import CHUNK_SIZE
+from .people import _CANDIDATES_PER_KEY, CHUNK_SIZE
 from .scoring import (
     _NAME_CLOSE_PERCENT,
     _NAME_NEAR_PERCENT,
@@ -244,3 +245,53 @@ def company_records(
         if len(chunk) < chunk_size:
             return
         last_id = chunk[-1][0]
+
+
+# A name shorter than this (its core, without spaces) finds too many companies to be a clue.
+_MIN_NAME_CLUE = 3
+
+
+def likely_company_duplicates_for(
+    values: CompanyRecord,
+    candidates_queryset: QuerySet[Company],
+    *,
+    limit: int = 5,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[tuple[int, float, tuple[Reason, ...]]]:
+    """Existing companies that ``values`` (a company being created) likely duplicates.
+
+    As :func:`~.people.likely_duplicates_for`: candidates only inside
+    ``candidates_queryset`` (already scoped to what the user may see), found by indexed
+    lookups: national ID, any phone, and names holding the core name (legal-form words
+    removed, so «شرکت آریا نوین» finds «آریا نوین (سهامی خاص)»; a trigram index serves it
+    on PostgreSQL); the newest 50 per clue are scored. Returns ``(company_id, score,
+    reasons)`` scoring at least ``threshold``, best first, at most ``limit``.
+    """
+    scoped = candidates_queryset.order_by()
+    if values.id:
+        scoped = scoped.exclude(pk=values.id)
+    candidate_ids: set[int] = set()
+    lookups = []
+    national_id = _valid_company_id(values.national_id)
+    if national_id:
+        lookups.append(scoped.filter(national_id=national_id))
+    core = search_key(company_core_name(values.name))
+    if len(core) >= _MIN_NAME_CLUE:
+        lookups.append(scoped.filter(search_text__contains=core))
+    for lookup in lookups:
+        candidate_ids.update(
+            lookup.order_by("-pk").values_list("pk", flat=True)[:_CANDIDATES_PER_KEY]
+        )
+    phones = [phone for phone in values.phones if phone]
+    found_by_phone = sorted(pk for (pk,) in list_items_matching(scoped, "phones", phones, "pk"))
+    candidate_ids.update(found_by_phone[-_CANDIDATES_PER_KEY:])
+    if not candidate_ids:
+        return []
+    target = _prepare_company(values)
+    scored: list[tuple[int, float, tuple[Reason, ...]]] = []
+    for record in company_records(scoped.filter(pk__in=candidate_ids)):
+        score, reasons = _score_companies(target, _prepare_company(record))
+        if score >= threshold:
+            scored.append((record.id, score, reasons))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:limit]
