@@ -163,6 +163,27 @@ class DuplicateConflictOut(Schema):
     duplicates: list[DuplicateOut]
 
 
+def _duplicates_conflict(
+    detail: str, duplicates: list[tuple[Any, float, list[str]]], name_field: str
+) -> Status[Any]:
+    """409 listing the likely duplicates (id, name, score, reasons): nothing was saved."""
+    return Status(
+        409,
+        {
+            "detail": detail,
+            "duplicates": [
+                {
+                    "id": other.pk,
+                    name_field: getattr(other, name_field),
+                    "score": round(score, 3),
+                    "reasons": reasons,
+                }
+                for other, score, reasons in duplicates
+            ],
+        },
+    )
+
+
 @router.post(
     "/contacts",
     response={201: ContactOut, 409: DuplicateConflictOut},
@@ -181,21 +202,8 @@ def create_contact(request: AuthenticatedRequest, payload: ContactIn) -> Status[
     if not allow_duplicate:
         duplicates = possible_duplicates(request.user, values)
         if duplicates:
-            return Status(
-                409,
-                {
-                    "detail": _("This looks like a contact you already have."),
-                    "duplicates": [
-                        {
-                            "id": other.pk,
-                            "full_name": other.full_name,
-                            "score": round(score, 3),
-                            "reasons": reasons,
-                        }
-                        for other, score, reasons in duplicates
-                    ],
-                },
-            )
+            detail = _("This looks like a contact you already have.")
+            return _duplicates_conflict(detail, duplicates, "full_name")
     contact = services.contact_create(actor=request.user, values=values)
     return Status(201, _contacts_with_children(Contact.objects).get(pk=contact.pk))
 
@@ -352,21 +360,8 @@ def create_company(request: AuthenticatedRequest, payload: CompanyIn) -> Status[
     if not allow_duplicate:
         duplicates = possible_company_duplicates(request.user, values)
         if duplicates:
-            return Status(
-                409,
-                {
-                    "detail": _("This looks like a company you already have."),
-                    "duplicates": [
-                        {
-                            "id": other.pk,
-                            "name": other.name,
-                            "score": round(score, 3),
-                            "reasons": reasons,
-                        }
-                        for other, score, reasons in duplicates
-                    ],
-                },
-            )
+            detail = _("This looks like a company you already have.")
+            return _duplicates_conflict(detail, duplicates, "name")
     company = services.company_create(actor=request.user, values=values)
     return Status(201, _companies_with_children(Company.objects).get(pk=company.pk))
 

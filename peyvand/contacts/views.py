@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -391,11 +392,9 @@ def contact_detail(request: AuthenticatedRequest, contact_id: int) -> HttpRespon
 def contact_create(request: AuthenticatedRequest) -> HttpResponse:
     require_permission(request.user, "write", "contacts")
     form = ContactForm(request.POST or None, user=request.user, initial={"owner": request.user})
-    duplicates: list[Any] = []
     if request.method == "POST" and form.is_valid():
         values = form.service_values()
-        if not request.POST.get("allow_duplicate"):
-            duplicates = possible_duplicates(request.user, values)
+        duplicates = _duplicates_unless_allowed(request, possible_duplicates, values)
         if duplicates:
             context = _form_context(request, form, None)
             return render(
@@ -410,6 +409,18 @@ def contact_create(request: AuthenticatedRequest) -> HttpResponse:
                 request, contacts_visible_to(request.user), contact, "contacts:detail"
             )
     return render(request, "contacts/contact_form.html", _form_context(request, form, None))
+
+
+def _duplicates_unless_allowed(
+    request: AuthenticatedRequest,
+    find: Callable[[User, dict[str, Any]], list[Any]],
+    values: dict[str, Any],
+) -> list[Any]:
+    """The likely duplicates of a record about to be created, unless the user already chose
+    to save it anyway (the warning's button)."""
+    if request.POST.get("allow_duplicate"):
+        return []
+    return find(request.user, values)
 
 
 def _form_context(request: AuthenticatedRequest, form: Any, record: Any) -> dict[str, Any]:
@@ -560,9 +571,7 @@ def company_create(request: AuthenticatedRequest) -> HttpResponse:
     form = CompanyForm(request.POST or None, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         values = form.service_values()
-        duplicates: list[Any] = []
-        if not request.POST.get("allow_duplicate"):
-            duplicates = possible_company_duplicates(request.user, values)
+        duplicates = _duplicates_unless_allowed(request, possible_company_duplicates, values)
         if duplicates:
             context = _form_context(request, form, None)
             return render(

@@ -35,6 +35,7 @@ from .scoring import (
     _key,
     _national_id_evidence,
     _probability,
+    best_matches,
 )
 
 
@@ -287,11 +288,11 @@ def likely_company_duplicates_for(
     candidate_ids.update(found_by_phone[-_CANDIDATES_PER_KEY:])
     if not candidate_ids:
         return []
-    target = _prepare_company(values)
-    scored: list[tuple[int, float, tuple[Reason, ...]]] = []
-    for record in company_records(scoped.filter(pk__in=candidate_ids)):
-        score, reasons = _score_companies(target, _prepare_company(record))
-        if score >= threshold:
-            scored.append((record.id, score, reasons))
-    scored.sort(key=lambda item: (-item[1], item[0]))
-    return scored[:limit]
+    return best_matches(
+        _prepare_company(values),
+        map(_prepare_company, company_records(scoped.filter(pk__in=candidate_ids))),
+        _score_companies,
+        record_id=lambda company: company.id,
+        threshold=threshold,
+        limit=limit,
+    )

@@ -56,6 +56,7 @@ from .scoring import (
     _probability,
     _valid_national_id,
     _without_cyclic_gc,
+    best_matches,
 )
 
 # --- Public data types ----------------------------------------------------------------------
@@ -426,11 +427,11 @@ def likely_duplicates_for(
         )
     if not candidate_ids:
         return []
-    target = _prepare_person(values)
-    scored: list[tuple[int, float, tuple[Reason, ...]]] = []
-    for record in person_records(scoped.filter(pk__in=candidate_ids)):
-        score, reasons = _score_people(target, _prepare_person(record))
-        if score >= threshold:
-            scored.append((record.id, score, reasons))
-    scored.sort(key=lambda item: (-item[1], item[0]))
-    return scored[:limit]
+    return best_matches(
+        _prepare_person(values),
+        map(_prepare_person, person_records(scoped.filter(pk__in=candidate_ids))),
+        _score_people,
+        record_id=lambda person: person.id,
+        threshold=threshold,
+        limit=limit,
+    )

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.utils import translation
@@ -266,3 +267,27 @@ def _add_pairs(
         for position, low in enumerate(members):
             base = low * count
             pairs.update(base + high for high in members[position + 1 :])
+
+
+_Prepared = TypeVar("_Prepared")
+Match = tuple[int, float, tuple[Reason, ...]]
+
+
+def best_matches(
+    target: _Prepared,
+    candidates: Iterable[_Prepared],
+    score: Callable[[_Prepared, _Prepared], tuple[float, tuple[Reason, ...]]],
+    *,
+    record_id: Callable[[_Prepared], int],
+    threshold: float,
+    limit: int,
+) -> list[Match]:
+    """``(id, score, reasons)`` of the candidates scoring at least ``threshold`` against
+    ``target``: best first (the older record first on a tie), at most ``limit``."""
+    scored: list[Match] = []
+    for candidate in candidates:
+        value, reasons = score(target, candidate)
+        if value >= threshold:
+            scored.append((record_id(candidate), value, reasons))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:limit]

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from peyvand.accounts.models import Role, Team, User
+from peyvand.accounts.models import User
 from peyvand.contacts.merging import possible_company_duplicates
 from peyvand.contacts.models import Company
 from peyvand.contacts.tests.factories import make_company
@@ -23,16 +23,6 @@ from peyvand.contacts.tests.factories import make_company
 pytestmark = pytest.mark.django_db
 
 VALID_ID = "10103428568"
-
-
-@pytest.fixture
-def teammate(make_user: Callable[..., User], team: Team) -> User:
-    return make_user(role=Role.SALES, teams=(team,))
-
-
-@pytest.fixture
-def outsider(make_user: Callable[..., User]) -> User:
-    return make_user(role=Role.SALES, teams=(Team.objects.create(name="پشتیبانی"),))
 
 
 def reasons_of(user: User, values: dict[str, Any]) -> list[tuple[int, list[str]]]:

@@ -61,17 +61,6 @@ def manager(make_user: Callable[..., User], team: Team) -> User:
     return make_user(role=Role.MANAGER, teams=(team,))
 
 
-@pytest.fixture
-def teammate(make_user: Callable[..., User], team: Team) -> User:
-    return make_user(role=Role.SALES, teams=(team,))
-
-
-@pytest.fixture
-def outsider(make_user: Callable[..., User]) -> User:
-    """A sales user in another team: their companies are invisible to the team."""
-    return make_user(role=Role.SALES, teams=(Team.objects.create(name="پشتیبانی"),))
-
-
 def twins(actor: User, **extra: Any) -> tuple[Company, Company]:
     """Two records of one company: legal-form words differ, the phone and city are shared."""
     first = make_company(

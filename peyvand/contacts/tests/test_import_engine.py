@@ -1179,12 +1179,6 @@ def test_the_preview_ledger_keeps_hashes_not_row_values() -> None:
 COMPANY_HEADERS = ["نام", "نام خانوادگی", "موبایل", "شرکت"]
 
 
-@pytest.fixture
-def outsider(make_user: Callable[..., User]) -> User:
-    """A salesperson of another team: the importer cannot see their records."""
-    return make_user(role=Role.SALES, teams=(Team.objects.create(name="شعبه شیراز"),))
-
-
 def test_a_company_the_importer_cannot_see_is_never_linked(
     sales_user: User, outsider: User, tmp_path: Path
 ) -> None:

@@ -39,17 +39,6 @@ def manager(make_user: Callable[..., User], team: Team) -> User:
     return make_user(role=Role.MANAGER, teams=(team,))
 
 
-@pytest.fixture
-def teammate(make_user: Callable[..., User], team: Team) -> User:
-    return make_user(role=Role.SALES, teams=(team,))
-
-
-@pytest.fixture
-def outsider(make_user: Callable[..., User]) -> User:
-    """A sales user in another team: their records are invisible to the team."""
-    return make_user(role=Role.SALES, teams=(Team.objects.create(name="پشتیبانی"),))
-
-
 def text(response: Any) -> str:
     return response.content.decode()
 
