@@ -1,7 +1,9 @@
 """Demo orders: an online shop's Persian catalogue and 18 months of purchases by the demo
 contacts, with the repeat-purchase patterns customer analytics looks for: loyal customers
 who buy every few weeks up to now, regulars every few months, lapsed customers who stopped
-months ago, one-time buyers, newcomers, and people who never bought. A few orders are
+months ago, one-time buyers, newcomers, and people who never bought. Loyal customers and
+regulars start at any time in the 18 months, so the cohorts of recent months (the
+dashboard's default range) have customers who came back. A few orders are
 cancelled or partly refunded, the last days' ones still pending or paid."""
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ def _pattern(rng: random.Random) -> str:
 def _purchase_days(rng: random.Random, pattern: str) -> list[int]:
     """Days ago of each purchase for a customer of ``pattern`` (oldest first)."""
     if pattern == "loyal":
-        day, gap = rng.randrange(480, DAYS), (18, 45)
+        day, gap = rng.randrange(90, DAYS), (18, 45)
         end = rng.randrange(0, 20)
     elif pattern == "regular":
-        day, gap = rng.randrange(400, DAYS), (60, 120)
+        day, gap = rng.randrange(150, DAYS), (60, 120)
         end = rng.randrange(0, 60)
     elif pattern == "lapsed":
         day, gap = rng.randrange(450, DAYS), (25, 70)
@@ -63,7 +65,7 @@ def _purchase_days(rng: random.Random, pattern: str) -> list[int]:
     elif pattern == "once":
         return [rng.randrange(0, DAYS)]
     elif pattern == "new":
-        return sorted({rng.randrange(0, 60) for _ in range(rng.randrange(1, 3))}, reverse=True)
+        return sorted({rng.randrange(0, 90) for _ in range(rng.randrange(1, 3))}, reverse=True)
     else:
         return []
     days = []

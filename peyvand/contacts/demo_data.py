@@ -15,8 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from peyvand.accounts.models import Role, Team, User
-from peyvand.common.iran import CITIES, PROVINCES
+from peyvand.common.iran import CITIES, PROVINCES, PROVINCES_BY_CODE, Province
 from peyvand.common.persian import to_persian_digits
+from peyvand.common.validators import format_phone
 from peyvand.timeline.services import activity_log, task_create
 
 from .models import Company, Contact, LifecycleStage, Source
@@ -215,9 +216,12 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
     owners = demo_users()
     now = timezone.now()
     company_count = max(1, contacts // 8)
+    # One person and one company of the counts asked for are look-alikes of others.
+    person_twins = 1 if contacts >= 2 else 0
+    company_twins = 1 if company_count >= 2 else 0
     companies: list[Company] = []
     with transaction.atomic():
-        for _index in range(company_count):
+        for _index in range(company_count - company_twins):
             province = rng.choice(PROVINCES)
             words = rng.sample(COMPANY_WORDS, k=2)
             name = f"{rng.choice(COMPANY_KINDS)} {words[0]} {words[1]}"
@@ -239,11 +243,11 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
             report.companies += 1
     stages = [stage for stage, _label in LifecycleStage.choices]
     people: list[Contact] = []
-    for _index in range(contacts):
+    for _index in range(contacts - person_twins):
         with transaction.atomic():
             is_female = rng.random() < 0.5
             first = rng.choice(FIRST_NAMES_FEMALE if is_female else FIRST_NAMES_MALE)
-            province = rng.choice(PROVINCES[:12]) if rng.random() < 0.8 else rng.choice(PROVINCES)
+            province = _demo_province(rng)
             owner = rng.choice(owners)
             birthday = datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(16000))
             values = {
@@ -255,7 +259,10 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
                 "birthday": birthday if rng.random() < 0.7 else None,
                 "gender": "female" if is_female else "male",
                 "province": province.code,
-                "city": rng.choice(CITIES[province.code]),
+                # Most customers live in the province's capital.
+                "city": CITIES[province.code][0]
+                if rng.random() < 0.6
+                else rng.choice(CITIES[province.code]),
                 "source": rng.choice(Source.values),
                 "lifecycle_stage": rng.choices(stages, weights=(2, 5, 3, 6, 2, 1, 1))[0],
                 "owner": owner,
@@ -294,6 +301,13 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
                     },
                 )
                 report.tasks += 1
+    with transaction.atomic():
+        if person_twins:
+            people.append(_person_look_alike(people))
+            report.contacts += 1
+        if company_twins:
+            companies.append(_company_look_alike(companies[0]))
+            report.companies += 1
     # Sales builds on these people; imported here to keep contacts free of sales at import.
     from peyvand.sales.demo_data import seed_sales_demo
 
@@ -324,7 +338,62 @@ def seed_demo_data(*, contacts: int, seed: int = 1403) -> SeedReport:
 
     with transaction.atomic():
         seed_marketing_demo()
+    from .merging import duplicates_scan
+
+    duplicates_scan()
     return report
+
+
+# Where the demo's customers live: a third in Tehran, most of the rest in the big provinces.
+BIG_PROVINCES = ("tehran", "isfahan", "khorasan-razavi", "fars", "azarbaijan-sharghi", "alborz")
+
+
+def _demo_province(rng: random.Random) -> Province:
+    draw = rng.random()
+    if draw < 0.35:
+        return PROVINCES_BY_CODE["tehran"]
+    if draw < 0.8:
+        return PROVINCES_BY_CODE[rng.choice(BIG_PROVINCES[1:])]
+    return rng.choice(PROVINCES)
+
+
+def _arabic_letters(text: str) -> str:
+    return text.replace("ی", "ي").replace("ک", "ك")
+
+
+def _person_look_alike(people: list[Contact]) -> Contact:
+    """What the duplicate queue is for: a customer entered twice, the second time with
+    Arabic ي/ك and the mobile typed another way."""
+    original = next(person for person in people if person.phones.exists())
+    return contact_create(
+        actor=None,
+        values={
+            "first_name": _arabic_letters(original.first_name),
+            "last_name": _arabic_letters(original.last_name),
+            "phones": [to_persian_digits(format_phone(original.phones.all()[0].number))],
+            "province": original.province,
+            "city": original.city,
+            "source": "exhibition",
+            "lifecycle_stage": "lead",
+            "owner": original.owner,
+        },
+    )
+
+
+def _company_look_alike(company: Company) -> Company:
+    """A company entered twice: its name with a legal form added, its phone in Persian
+    digits."""
+    return company_create(
+        actor=None,
+        values={
+            "name": f"{company.name} (سهامی خاص)",
+            "industry": company.industry,
+            "province": company.province,
+            "city": company.city,
+            "phones": [to_persian_digits(format_phone(phone)) for phone in company.phones],
+            "owner": company.owner,
+        },
+    )
 
 
 def has_data() -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from peyvand.accounts.models import Role, User
 from peyvand.contacts.models import Contact, Tag
 
+from .campaigns.services import campaign_create
 from .models import Segment
 from .services import segment_add_contacts, segment_create
 
@@ -106,4 +107,32 @@ def seed_marketing_demo() -> int:
         segment=exhibition,
         contacts=Contact.objects.filter(source="exhibition").order_by("pk")[:10],
     )
+    if owner is not None:
+        _seed_draft_campaign(owner)
     return created + 1
+
+
+def _seed_draft_campaign(owner: User) -> None:
+    """An SMS campaign to the SMS-reachable customers, written and ready to launch (the demo
+    server sends it through a local fake Kavenegar gateway), with a hold-out to measure
+    lift."""
+    campaign_create(
+        actor=owner,
+        values={
+            "name": "جشنواره یلدا",
+            "channel": "sms",
+            "segment": Segment.objects.get(name="پیامک‌پذیرها"),
+            "holdout_percent": 10,
+            "ab_test_percent": 100,
+            "winner_metric": "click_rate",
+            "decide_after_hours": 4,
+            "conversion_verb": "order.purchased",
+            "conversion_days": 7,
+        },
+        variants=[
+            {
+                "body_text": "{{ first_name }} عزیز، شب یلدا با ۱۵٪ تخفیف آجیل و انار "
+                "در فروشگاه ما مهمان باشید. لغو: «لغو» بفرستید."
+            }
+        ],
+    )

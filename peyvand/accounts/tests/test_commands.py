@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.test import Client
 
 from peyvand.accounts.models import ApiToken, User
-from peyvand.contacts.models import Company, Contact
+from peyvand.contacts.models import Company, CompanyDuplicateCandidate, Contact, DuplicateCandidate
 from peyvand.contacts.tests.factories import make_contact
 from peyvand.timeline.models import Event
 
@@ -118,6 +118,13 @@ class TestSeed:
         # Arabic ي/ك typed into the seed data is stored in Persian form
         assert not Contact.objects.filter(last_name__contains="ي").exists()
         assert not Contact.objects.filter(first_name__contains="ك").exists()
+        # One person and one company were entered twice, and the review queue has them.
+        person_pair = DuplicateCandidate.objects.get()
+        assert {person_pair.first.full_name, person_pair.second.full_name} == {
+            person_pair.first.full_name
+        }
+        company_pair = CompanyDuplicateCandidate.objects.get()
+        assert company_pair.second.name == f"{company_pair.first.name} (سهامی خاص)"
 
     def test_seed_is_deterministic_for_a_seed(self) -> None:
         run("seed", "--contacts", "5", "--seed", "7")
@@ -171,3 +178,23 @@ class TestDemo:
         assert len(password) >= 12
         assert User.objects.get(username="demo").check_password(password)
         assert Contact.objects.count() == 1
+
+    def test_the_demo_sends_sms_to_a_local_fake_kavenegar_unless_one_is_configured(
+        self, settings: Any
+    ) -> None:
+        from peyvand.messaging.sms.base import configured_gateway
+        from peyvand.web.management.commands.demo import start_demo_sms_gateway
+
+        settings.PEYVAND_SMS_GATEWAY = "smsir"
+        assert start_demo_sms_gateway() is None
+        settings.PEYVAND_SMS_GATEWAY = ""
+        fake = start_demo_sms_gateway()
+        assert fake is not None
+        try:
+            gateway = configured_gateway()
+            assert gateway is not None and settings.PEYVAND_SMS_GATEWAY == "kavenegar"
+            result = gateway.send(recipient="+989121234567", text="یلدا مبارک", local_id="71")
+            assert result.provider_message_id
+            assert [message.text for message in fake.state.messages.values()] == ["یلدا مبارک"]
+        finally:
+            fake.stop()

@@ -564,7 +564,7 @@ def test_an_order_import_with_many_orders_in_several_batches(
 
 
 def test_demo_orders_roll_up() -> None:
-    contacts = [make_contact() for _ in range(8)]
+    contacts = [make_contact() for _ in range(16)]
     assert seed_commerce_demo(seed=1404, contacts=contacts) > 0
     rows = assert_matches()
     assert len({contact_id for contact_id, _month in rows}) >= 3

@@ -16,6 +16,7 @@ from peyvand.accounts.models import Role, Team
 from peyvand.contacts.models import Contact, Tag
 from peyvand.contacts.selectors import contacts_filtered
 from peyvand.contacts.tests.factories import make_contact
+from peyvand.marketing.campaign_models import Campaign
 from peyvand.marketing.models import Segment, SegmentMembership
 from peyvand.marketing.selectors import (
     segment_can_change,
@@ -226,7 +227,12 @@ def test_the_demo_seeds_valid_persian_segments_once() -> None:
         segment_count(loyal)
         == Contact.objects.filter(city="تهران", lifecycle_stage__in=["customer", "loyal"]).count()
     )
+    assert segment_count(loyal) > 0
+    campaign = Campaign.objects.get()
+    assert (campaign.name, campaign.channel, campaign.status) == ("جشنواره یلدا", "sms", "draft")
+    assert campaign.segment.name == "پیامک‌پذیرها" and segment_count(campaign.segment) > 0
     assert seed_marketing_demo() == 0
+    assert Campaign.objects.count() == 1
 
 
 def test_members_fail_closed_for_anonymous_and_inactive_users(

@@ -17,8 +17,11 @@ from django.core.management.base import BaseCommand
 
 from peyvand.accounts.models import Role, User
 from peyvand.contacts.demo_data import has_data, seed_demo_data
+from peyvand.messaging.sms.fake_server import FakeSmsGateway
 from peyvand.portal.demo_data import DEMO_CUSTOMER_EMAIL
 from peyvand.web.scheduler import start_scheduler
+
+DEMO_SMS_API_KEY = "demo"
 
 
 def ensure_demo_admin(password: str) -> User:
@@ -33,6 +36,22 @@ def ensure_demo_admin(password: str) -> User:
     user.set_password(password)
     user.save()
     return user
+
+
+def start_demo_sms_gateway() -> FakeSmsGateway | None:
+    """With no SMS provider configured, send the demo's SMS to a local fake Kavenegar
+    gateway (the one the tests use, speaking Kavenegar's HTTP API) so that a campaign can
+    be launched and watched; None when a real provider is configured."""
+    from django.conf import settings
+
+    if settings.PEYVAND_SMS_GATEWAY:
+        return None
+    fake = FakeSmsGateway(api_key=DEMO_SMS_API_KEY).start()
+    settings.PEYVAND_SMS_GATEWAY = "kavenegar"
+    settings.PEYVAND_SMS_API_KEY = DEMO_SMS_API_KEY
+    settings.PEYVAND_SMS_LINE = settings.PEYVAND_SMS_LINE or "10004346"
+    settings.PEYVAND_SMS_BASE_URL = fake.base_url
+    return fake
 
 
 def start_task_worker(stop: threading.Event) -> None:
@@ -92,6 +111,12 @@ class Command(BaseCommand):
             # resets) here rather than failing to reach 127.0.0.1:25.
             settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
             self.stdout.write("  emails are printed here (set PEYVAND_EMAIL_HOST to send them)")
+        fake_sms = start_demo_sms_gateway()
+        if fake_sms is not None:
+            self.stdout.write(
+                f"  SMS go to a local fake Kavenegar gateway; what it received: "
+                f"{fake_sms.base_url}/__fake__/stats (set PEYVAND_SMS_GATEWAY to send them)"
+            )
         stop = threading.Event()
         start_scheduler(stop)
         start_task_worker(stop)
