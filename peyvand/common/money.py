@@ -81,10 +81,14 @@ def _group(digits: str, separator: str) -> str:
     return separator.join(groups)
 
 
-def format_money(rials: int | None, *, unit: str = "toman", language: str = "fa") -> str:
+def format_money(
+    rials: int | None, *, unit: str = "toman", language: str = "fa", whole: bool = False
+) -> str:
     """Format an amount of Rials for display in Toman (default) or Rial.
 
-    Toman amounts keep one decimal only when they are not whole (15 Rials → 1.5 Toman).
+    Toman amounts keep one decimal only when they are not whole (15 Rials → 1.5 Toman);
+    ``whole=True`` rounds to the nearest whole unit instead, for estimates and averages
+    where the last Rial means nothing (a predicted lifetime value, an average spend).
     ``format_money(123450)`` is ``"۱۲٬۳۴۵ تومان"``; in English ``"12,345 Toman"``; with
     ``unit="rial"`` the label is ``ریال``/``Rial``. ``None`` gives ``""``.
     """
@@ -92,8 +96,10 @@ def format_money(rials: int | None, *, unit: str = "toman", language: str = "fa"
         return ""
     per_unit = RIALS_PER_UNIT[_check_unit(unit)]
     farsi = is_farsi(language)
-    whole, remainder = divmod(abs(int(rials)), per_unit)
-    number = _group(str(whole), "," if not farsi else "\u066c")
+    if whole:
+        rials = round(rials / per_unit) * per_unit
+    units, remainder = divmod(abs(int(rials)), per_unit)
+    number = _group(str(units), "," if not farsi else "\u066c")
     if remainder:
         number += ("\u066b" if farsi else ".") + str(remainder)
     if rials < 0:

@@ -244,7 +244,7 @@ def display_value(value: float | None, unit: str) -> str:
         return "—"
     language = get_language() or "fa"
     if unit == "money":
-        return format_money(round(value), unit=display_unit(), language=language)
+        return format_money(round(value), unit=display_unit(), language=language, whole=True)
     if unit == "percent":
         text = f"{value:.1f}" + ("٪" if is_farsi(language) else "%")
     elif unit == "hours":

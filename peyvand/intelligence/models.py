@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RfmSegment(models.TextChoices):
@@ -21,7 +22,8 @@ class RfmSegment(models.TextChoices):
     AT_RISK = "at_risk", _("At risk")
     CANNOT_LOSE = "cannot_lose", _("Can't lose")
     HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
+    # "Lost" of a deal reads ناموفق; a lost customer is از دست رفته.
+    LOST = "lost", pgettext_lazy("RFM segment", "Lost")
 
 
 class RfmRun(models.Model):

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from peyvand.accounts.models import User
 from peyvand.accounts.permissions import has_permission
@@ -132,7 +133,7 @@ def contact_intelligence(user: User, contact: Contact) -> dict[str, Any]:
     the orders permission."""
     if not has_permission(user, "read", "orders"):
         return {"can_read": False}
-    from .churn.phrases import reason_text
+    from .churn.phrases import reasons_text
     from .dashboard import display_value
 
     # One query for every stored score of the contact (reverse one-to-ones).
@@ -146,10 +147,17 @@ def contact_intelligence(user: User, contact: Contact) -> dict[str, Any]:
     if churn is not None:
         figures["churn_percent"] = round(100 * churn.probability)
         figures["churn_text"] = display_value(100 * churn.probability, "percent")
-        figures["churn_reasons"] = [reason_text(reason) for reason in churn.reasons]
+        figures["churn_reasons"] = reasons_text(churn.reasons)
     if value is not None:
         figures["alive_percent"] = round(100 * value.probability_alive)
-        figures["alive_text"] = display_value(100 * value.probability_alive, "percent")
+        # BG/NBD lets a customer drop out only after a repeat purchase, so a one-time buyer
+        # is "alive" with probability 1 whatever the time since: not worth a 100 % badge
+        # next to a high churn risk.
+        figures["alive_text"] = (
+            display_value(100 * value.probability_alive, "percent")
+            if value.repeat_purchases
+            else _("Not known yet: no repeat purchase")
+        )
         figures["expected"] = [
             (30, f"{value.expected_purchases_30:.1f}"),
             (90, f"{value.expected_purchases_90:.1f}"),

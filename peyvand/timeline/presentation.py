@@ -123,6 +123,7 @@ _SUBJECT_MODELS = {
     "lead": "sales.Lead",
     "quote": "sales.Quote",
     "order": "commerce.Order",
+    "ticket": "service.Ticket",
 }
 # Fields holding an amount of Rials, shown as money.
 _MONEY_FIELDS = frozenset({"amount", "estimated_amount"})

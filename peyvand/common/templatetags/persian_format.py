@@ -74,6 +74,18 @@ def money_filter(value: object, unit: str | None = None) -> str:
     return format_money(rials, unit=unit or display_unit(), language=_language())
 
 
+@register.filter(name="money_rounded", is_safe=True)
+def money_rounded_filter(value: object) -> str:
+    """An estimate or average of Rials in the display unit, rounded to a whole unit."""
+    if value is None or value == "":
+        return ""
+    try:
+        rials = round(Decimal(str(value)))
+    except (InvalidOperation, ValueError, TypeError, OverflowError):
+        return str(value)
+    return format_money(rials, unit=display_unit(), language=_language(), whole=True)
+
+
 @register.filter(name="phone", is_safe=False)
 def phone_filter(value: object) -> str:
     """An E.164 number in the national form (Iran) or international form, digits per language."""

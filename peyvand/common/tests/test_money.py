@@ -33,6 +33,22 @@ def test_format_money(rials: int | None, unit: str, language: str, expected: str
     assert format_money(rials, unit=unit, language=language) == expected
 
 
+@pytest.mark.parametrize(
+    ("rials", "unit", "expected"),
+    [
+        (7576574, "toman", "757,657 Toman"),
+        (7576576, "toman", "757,658 Toman"),
+        (15, "toman", "2 Toman"),
+        (1234567891, "rial", "1,234,567,891 Rial"),
+        (-7576576, "toman", "-757,658 Toman"),
+    ],
+)
+def test_whole_money_rounds_an_estimate_to_the_nearest_unit(
+    rials: int, unit: str, expected: str
+) -> None:
+    assert format_money(rials, unit=unit, language="en", whole=True) == expected
+
+
 def test_format_money_defaults_to_toman_in_farsi() -> None:
     assert format_money(123450) == "۱۲٬۳۴۵ تومان"
 

@@ -70,6 +70,14 @@ def test_money_rial_setting(settings: Any) -> None:
     assert render("{{ v|money }}", "en", v=123450) == "123,450 Rial"
 
 
+def test_money_rounded_shows_an_estimate_in_whole_units(settings: Any) -> None:
+    settings.PEYVAND_MONEY_DISPLAY = "toman"
+    assert render("{{ v|money }}", "fa", v=7576574) == "۷۵۷٬۶۵۷٫۴ تومان"
+    assert render("{{ v|money_rounded }}", "fa", v=7576574) == "۷۵۷٬۶۵۷ تومان"
+    assert render("{{ v|money_rounded }}", "en", v=7576576.4) == "757,658 Toman"
+    assert render("{{ v|money_rounded }}", "en", v=None) == ""
+
+
 def test_money_unit_argument(settings: Any) -> None:
     settings.PEYVAND_MONEY_DISPLAY = "toman"
     assert render('{{ v|money:"rial" }}', "en", v=123450) == "123,450 Rial"

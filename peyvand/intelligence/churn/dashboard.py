@@ -14,7 +14,7 @@ from peyvand.accounts.permissions import has_permission
 from peyvand.intelligence.kpis.common import KpiFilters
 from peyvand.intelligence.models import ChurnRun, CustomerChurn
 
-from .phrases import reason_text
+from .phrases import reasons_text
 
 LIST_SIZE = 20
 
@@ -49,7 +49,7 @@ def churn_risk_list(user: User, filters: KpiFilters) -> list[dict[str, Any]] | N
                 "clv_text": display_value(value.clv, "money")
                 if value is not None and value.clv is not None
                 else "",
-                "reasons": [reason_text(reason) for reason in row.reasons],
+                "reasons": reasons_text(row.reasons),
             }
         )
     return listed

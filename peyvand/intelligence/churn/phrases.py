@@ -141,6 +141,42 @@ MISSING: Mapping[str, Callable[[], str]] = {
 }
 
 
+# Count and spend features over a window of days: nothing in a window is implied by nothing
+# in a longer one, or by a last purchase longer ago than the window.
+_WINDOW_DAYS: Mapping[str, int] = {
+    f"{kind}_{days}": days for kind in ("purchases", "spend") for days in (30, 90, 365)
+}
+
+
+def _said_by_another(reason: Mapping[str, Any], others: list[Mapping[str, Any]]) -> bool:
+    days = _WINDOW_DAYS.get(str(reason.get("feature", "")))
+    if days is None or reason.get("value") != 0:
+        return False
+    for other in others:
+        if other is reason or other.get("value") is None:
+            continue
+        feature = str(other.get("feature", ""))
+        if feature == "days_since_last_purchase" and other["value"] >= days:
+            return True
+        if _WINDOW_DAYS.get(feature, 0) > days and other["value"] == 0:
+            return True
+    return False
+
+
+def reasons_text(reasons: list[Mapping[str, Any]]) -> list[str]:
+    """A customer's stored reasons in words, each said once: "no purchase in 90 days" goes
+    when "no purchase in 365 days" (or "no purchase for 400 days") is there too, and reasons
+    that read the same (three RFM scores missing for want of a purchase) show once."""
+    texts: list[str] = []
+    for reason in reasons:
+        if _said_by_another(reason, reasons):
+            continue
+        text = reason_text(reason)
+        if text not in texts:
+            texts.append(text)
+    return texts
+
+
 def reason_text(reason: Mapping[str, Any]) -> str:
     """One stored reason in words (a feature the wording does not know: "name: value")."""
     feature = str(reason.get("feature", ""))

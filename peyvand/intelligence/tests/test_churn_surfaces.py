@@ -55,6 +55,52 @@ def test_the_360_card_shows_the_churn_risk_and_its_reasons(
     assert "Chance of no purchase in the next 90 days" in content
 
 
+def test_the_360_card_says_each_reason_once_and_why_there_may_be_none(
+    make_user: Callable[..., User], logged_in: Any
+) -> None:
+    seller = make_user(role=Role.SALES, language="en")
+    gone, unclear = make_contact(owner=seller), make_contact(owner=seller)
+    make_customer_churn(
+        gone,
+        0.9,
+        [
+            {"feature": "purchases_365", "value": 0, "impact": 0.2},
+            {"feature": "purchases_90", "value": 0, "impact": 0.1},
+            {"feature": "recency_score", "value": None, "impact": 0.05},
+            {"feature": "frequency_score", "value": None, "impact": 0.04},
+            {"feature": "spend_30", "value": 0, "impact": 0.02},
+        ],
+    )
+    make_customer_churn(unclear, 0.6, [])
+    client = logged_in(seller)
+
+    with translation.override("en"):
+        content = client.get(f"/contacts/{gone.pk}/").content.decode()
+        empty = client.get(f"/contacts/{unclear.pk}/").content.decode()
+
+    reasons = content.split('id="contact-churn-reasons">')[1].split("</ul>")[0]
+    assert reasons == (
+        "<li>No purchase in the last 365 days</li><li>No purchase in the RFM window</li>"
+    )
+    assert "No single reason stands out" in empty
+
+
+def test_a_one_time_buyer_is_not_shown_as_surely_still_a_customer(
+    make_user: Callable[..., User], logged_in: Any
+) -> None:
+    seller = make_user(role=Role.SALES, language="en")
+    once = make_contact(owner=seller)
+    value = make_customer_value(once, clv=5_000_000, alive=1.0)
+    value.repeat_purchases = 0
+    value.save(update_fields=["repeat_purchases"])
+
+    with translation.override("en"):
+        content = logged_in(seller).get(f"/contacts/{once.pk}/").content.decode()
+
+    alive = content.split('id="contact-alive"')[1].split(">", 1)[1].split("</dd>")[0]
+    assert alive == "Not known yet: no repeat purchase"
+
+
 def test_the_360_card_in_farsi_and_before_the_first_run(
     make_user: Callable[..., User], logged_in: Any
 ) -> None:

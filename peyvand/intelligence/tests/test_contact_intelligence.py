@@ -56,7 +56,7 @@ def test_the_360_page_shows_rfm_lifetime_value_and_p_alive(
     assert 'id="contact-intelligence"' in content
     assert "Champions" in content and "545" in content
     assert "1,234,567 Toman" in content
-    assert "617,283.5 Toman to 2,469,134 Toman" in content
+    assert "617,284 Toman to 2,469,134 Toman" in content
     assert 'data-value="87"' in content and "87.3%" in content
     assert "Expected purchases, next 365 days" in content
 

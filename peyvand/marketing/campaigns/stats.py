@@ -122,11 +122,17 @@ class CampaignStats:
             return None
         return self.treated.conversion_rate / self.holdout.conversion_rate - 1
 
-    @property
-    def processed(self) -> int:
-        """Messages the outbox has finished with (for the progress bar)."""
+    def outcome_percents(self) -> dict[str, int]:
+        """How much of the queued messages ended sent, failed and suppressed, in whole
+        percent for the stacked progress bar: each part rounded down, so the parts never add
+        up past 100 and a bar reads 100 only when everything queued is finished."""
         total = self.treated
-        return total.sent + total.failed + total.suppressed
+        if not total.queued:
+            return {"sent": 0, "failed": 0, "suppressed": 0}
+        return {
+            name: 100 * getattr(total, name) // total.queued
+            for name in ("sent", "failed", "suppressed")
+        }
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -135,7 +135,6 @@ def campaign_edit(request: AuthenticatedRequest, campaign_id: int) -> HttpRespon
 
 def _progress_context(campaign: Campaign) -> dict[str, Any]:
     stats = campaign_stats(campaign)
-    queued = stats.treated.queued
     to_queue = max(campaign.to_queue_count, 1)
     return {
         "campaign": campaign,
@@ -143,7 +142,7 @@ def _progress_context(campaign: Campaign) -> dict[str, Any]:
         "queue_percent": min(100, round(100 * campaign.queued_count / to_queue))
         if campaign.audience_frozen_at
         else 0,
-        "send_percent": round(100 * stats.processed / queued) if queued else 0,
+        "outcome_percents": stats.outcome_percents(),
         "polling": campaign.status == CampaignStatus.SENDING or stats.treated.pending > 0,
     }
 

@@ -23,7 +23,7 @@ from peyvand.service.models import (
     TicketStatus,
 )
 from peyvand.service.tests.factories import make_ticket
-from peyvand.service.tickets import ticket_reply
+from peyvand.service.tickets import ticket_reply, ticket_set_status
 
 pytestmark = pytest.mark.django_db
 
@@ -278,3 +278,15 @@ def test_the_ticket_page_runs_a_fixed_number_of_queries(desk: dict[str, User]) -
         )
         CannedResponse.objects.create(title=f"پاسخ {number}", body="{{ ticket }}")
     assert count() == 18
+
+
+def test_a_status_change_reads_in_words_on_the_contact_timeline(desk: dict[str, User]) -> None:
+    contact = make_contact(first_name="نگار", owner=desk["agent"])
+    ticket = make_ticket(contact=contact, assignee=desk["agent"])
+    ticket_set_status(actor=desk["agent"], ticket=ticket, status=TicketStatus.OPEN)
+    ticket_set_status(actor=desk["agent"], ticket=ticket, status=TicketStatus.RESOLVED)
+
+    english = client_for(desk["agent"]).get(f"/contacts/{contact.pk}/").content.decode()
+    assert "<del>Open</del> → Resolved" in english
+    farsi = client_for(desk["agent"], "fa").get(f"/contacts/{contact.pk}/").content.decode()
+    assert "<del>باز</del> ← حل‌شده" in farsi

@@ -18,7 +18,7 @@ from peyvand.contacts.models import Contact
 from peyvand.marketing.campaign_models import Campaign, CampaignStatus
 from peyvand.marketing.campaigns.launch import campaign_run
 from peyvand.marketing.models import Segment
-from peyvand.messaging.models import OutboxMessage
+from peyvand.messaging.models import MessageStatus, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +78,29 @@ def test_create_preview_launch_and_watch_progress(
     body = progress.content.decode()
     assert 'id="queue-bar">۱۰۰٪' in body
     assert len(queries) <= 12
+
+
+def test_the_progress_bar_splits_sent_failed_and_suppressed(
+    logged_in: Callable[[User], Client],
+    marketer: User,
+    everyone_segment: Segment,
+    customer: Callable[..., Contact],
+) -> None:
+    for name in ("مریم", "رضا", "سارا"):
+        customer(first_name=name)
+    client = logged_in(marketer)
+    client.post("/marketing/campaigns/new/", _form(everyone_segment))
+    campaign = Campaign.objects.get()
+    client.post(f"/marketing/campaigns/{campaign.pk}/launch/")
+    campaign_run(campaign_id=campaign.pk)
+    first, second, _third = OutboxMessage.objects.filter(purpose=campaign.purpose).order_by("pk")
+    OutboxMessage.objects.filter(pk=first.pk).update(status=MessageStatus.SENT)
+    OutboxMessage.objects.filter(pk=second.pk).update(status=MessageStatus.SUPPRESSED)
+    body = client.get(f"/marketing/campaigns/{campaign.pk}/progress/").content.decode()
+    assert 'id="sent-bar">۳۳٪' in body
+    assert 'id="suppressed-bar">۳۳٪' in body
+    assert 'id="failed-bar"></div>' in body
+    assert body.count('aria-valuenow="33"') == 2
 
 
 def test_service_errors_show_on_the_form(
