@@ -348,7 +348,8 @@ def list_companies(request: AuthenticatedRequest, filters: Query[CompanyFilters]
     summary="Create a company",
     description=(
         "When the company looks like one that already exists (same national ID or phone, or "
-        "the same name in the same city), nothing is saved and 409 lists the likely "
+        "a very similar name once the legal form is set aside), nothing is saved and 409 "
+        "lists the likely "
         'duplicates; send `"allow_duplicate": true` to create it anyway.'
     ),
 )
