@@ -97,7 +97,11 @@ def format_money(
     per_unit = RIALS_PER_UNIT[_check_unit(unit)]
     farsi = is_farsi(language)
     if whole:
-        rials = round(rials / per_unit) * per_unit
+        # Half a unit rounds away from zero; in integers, as amounts reach MAX_RIALS (10^18),
+        # past what a float holds exactly.
+        units_away, remainder = divmod(abs(int(rials)), per_unit)
+        units_away += 2 * remainder >= per_unit
+        rials = units_away * per_unit * (-1 if rials < 0 else 1)
     units, remainder = divmod(abs(int(rials)), per_unit)
     number = _group(str(units), "," if not farsi else "\u066c")
     if remainder:

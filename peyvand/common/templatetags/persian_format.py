@@ -65,25 +65,25 @@ def fadigits_filter(value: object) -> str:
 @register.filter(name="money", is_safe=True)
 def money_filter(value: object, unit: str | None = None) -> str:
     """An amount of Rials in the display unit (``PEYVAND_MONEY_DISPLAY``, or the argument)."""
-    if value is None or value == "":
-        return ""
-    try:
-        rials = int(value if isinstance(value, int | Decimal) else Decimal(str(value)))
-    except (InvalidOperation, ValueError, TypeError, OverflowError):
-        return str(value)
-    return format_money(rials, unit=unit or display_unit(), language=_language())
+    return _money(value, unit=unit or display_unit(), whole=False)
 
 
 @register.filter(name="money_rounded", is_safe=True)
 def money_rounded_filter(value: object) -> str:
     """An estimate or average of Rials in the display unit, rounded to a whole unit."""
+    return _money(value, unit=display_unit(), whole=True)
+
+
+def _money(value: object, *, unit: str, whole: bool) -> str:
+    """``value`` (Rials, as a number or its text) formatted; not a number: as it is."""
     if value is None or value == "":
         return ""
     try:
-        rials = round(Decimal(str(value)))
+        amount = value if isinstance(value, int | Decimal) else Decimal(str(value))
+        rials = round(amount) if whole else int(amount)
     except (InvalidOperation, ValueError, TypeError, OverflowError):
         return str(value)
-    return format_money(rials, unit=display_unit(), language=_language(), whole=True)
+    return format_money(rials, unit=unit, language=_language(), whole=whole)
 
 
 @register.filter(name="phone", is_safe=False)

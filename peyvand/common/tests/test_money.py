@@ -41,6 +41,9 @@ def test_format_money(rials: int | None, unit: str, language: str, expected: str
         (15, "toman", "2 Toman"),
         (1234567891, "rial", "1,234,567,891 Rial"),
         (-7576576, "toman", "-757,658 Toman"),
+        (-15, "toman", "-2 Toman"),
+        (123456789012345674, "toman", "12,345,678,901,234,567 Toman"),
+        (123456789012345675, "toman", "12,345,678,901,234,568 Toman"),
     ],
 )
 def test_whole_money_rounds_an_estimate_to_the_nearest_unit(
