@@ -26,7 +26,7 @@ from peyvand.common.persian import name_key
 from peyvand.timeline.events import event_record, field_changes, snapshot
 
 from .duplicates import DuplicatePair as FoundPair
-from .duplicates import Reason
+from .duplicates import Match
 from .merge_parts import merge_parts_move, merge_parts_restore
 from .models import (
     Company,
@@ -522,7 +522,7 @@ def possible_company_duplicates(
 
 
 def _with_records(
-    visible: QuerySet[Any], matches: list[tuple[int, float, tuple[Reason, ...]]]
+    visible: QuerySet[Any], matches: list[Match]
 ) -> list[tuple[Any, float, list[str]]]:
     """The matched records themselves (still visible), with their reasons as text."""
     records = visible.in_bulk([record_id for record_id, _score, _reasons in matches])

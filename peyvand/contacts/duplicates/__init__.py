@@ -70,6 +70,7 @@ from .scoring import (
     NAME_ONLY_MAX_SCORE,
     POSSIBLE_THRESHOLD,
     DuplicatePair,
+    Match,
     Reason,
 )
 
@@ -80,6 +81,7 @@ __all__ = [
     "POSSIBLE_THRESHOLD",
     "CompanyRecord",
     "DuplicatePair",
+    "Match",
     "PersonRecord",
     "Reason",
     "company_core_name",

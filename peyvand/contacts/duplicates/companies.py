@@ -30,6 +30,7 @@ from .scoring import (
     _SIMILAR_NAME,
     DEFAULT_THRESHOLD,
     DuplicatePair,
+    Match,
     Reason,
     _add_pairs,
     _key,
@@ -258,7 +259,7 @@ def likely_company_duplicates_for(
     *,
     limit: int = 5,
     threshold: float = DEFAULT_THRESHOLD,
-) -> list[tuple[int, float, tuple[Reason, ...]]]:
+) -> list[Match]:
     """Existing companies that ``values`` (a company being created) likely duplicates.
 
     As :func:`~.people.likely_duplicates_for`: candidates only inside

@@ -46,6 +46,7 @@ from .scoring import (
     MAX_BLOCK_SIZE,
     NAME_ONLY_MAX_SCORE,
     DuplicatePair,
+    Match,
     Reason,
     _add_pairs,
     _Blocks,
@@ -383,7 +384,7 @@ def likely_duplicates_for(
     *,
     limit: int = 5,
     threshold: float = DEFAULT_THRESHOLD,
-) -> list[tuple[int, float, tuple[Reason, ...]]]:
+) -> list[Match]:
     """Existing contacts that ``values`` (a contact being created or edited) likely duplicates.
 
     Candidates are looked up only through indexed columns (phone number, email address,
